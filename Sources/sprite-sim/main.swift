@@ -1,0 +1,1 @@
+print("sprite-sim: not yet implemented")

@@ -1,0 +1,1 @@
+print("task: not yet implemented")
