@@ -1,1 +1,4 @@
-print("task: not yet implemented")
+import Foundation
+import Shell
+
+exit(TaskMain.run(CommandLine.arguments))

@@ -1,0 +1,23 @@
+import Foundation
+import TaskCore
+
+/// Candidates for the generated bash/zsh/fish scripts (`.custom` completions re-run the binary).
+enum Completions {
+    static func openDefaultStore() -> TaskStore? {
+        let paths = TaskPaths.resolve()
+        guard FileManager.default.fileExists(atPath: paths.database) else { return nil }
+        return try? TaskStore(path: paths.database)
+    }
+
+    @Sendable static func taskIDs(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        guard let store = openDefaultStore(), let tasks = try? store.listTasks(TaskFilter(includeFinished: true)) else {
+            return []
+        }
+        return tasks.map { String($0.id) }.filter { $0.hasPrefix(prefix) }
+    }
+
+    @Sendable static func projects(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        guard let store = openDefaultStore(), let ps = try? store.projects() else { return [] }
+        return ps.map(\.name).filter { $0.hasPrefix(prefix) }
+    }
+}

@@ -1,0 +1,131 @@
+import ArgumentParser
+import TaskCore
+
+/// Runs one command given as words, the same way for all three modes, and returns its exit
+/// status: 0 ok, 1 the command failed, 64 it was malformed.
+public final class Dispatcher {
+    public let ctx: CommandContext
+
+    public init(_ ctx: CommandContext) { self.ctx = ctx }
+
+    public func run(_ words: [String]) -> Int32 {
+        defer {
+            ctx.out.flush()
+            ctx.err.flush()
+        }
+        guard let first = words.first else { return 0 }
+        if first == "help" { return help(Array(words.dropFirst())) }
+        let names = CommandModel.root.topLevelNames
+        if !names.contains(first) {
+            return usageError(unknownCommandMessage(first, known: names))
+        }
+        do {
+            let parsed = try TaskCLI.parseAsRoot(words)
+            guard var command = parsed as? any ShellCommand else {
+                let group = CommandModel.root.subcommand(named: first)
+                let subs = group?.subcommands?.map(\.commandName).joined(separator: ", ") ?? ""
+                return usageError("'\(first)' needs a subcommand: \(subs) (see: help \(first))")
+            }
+            try command.run(ctx)
+            return 0
+        } catch let e as TaskError {
+            ctx.out.flush()
+            ctx.err.line("task: " + e.description)
+            return e.exitCode
+        } catch {
+            let code = TaskCLI.exitCode(for: error).rawValue
+            let message = TaskCLI.fullMessage(for: error)
+            if code == 0 {
+                ctx.out.line(message)
+            } else {
+                ctx.out.flush()
+                ctx.err.line(message.hasPrefix("Error: ") ? "task: " + message.dropFirst(7) : message)
+            }
+            return code
+        }
+    }
+
+    func usageError(_ message: String) -> Int32 {
+        ctx.err.line("task: " + message)
+        return 64
+    }
+
+    func unknownCommandMessage(_ word: String, known: [String]) -> String {
+        if word.hasPrefix("-") {
+            return "'\(word)' goes before the command (task \(word) …), or is not an option of task"
+        }
+        var message = "unknown command '\(word)'"
+        if let near = Suggest.nearest(word, in: known) { message += "; did you mean '\(near)'?" }
+        return message + " (type help for the list)"
+    }
+
+    /// `help` lists the commands; `help <command …>` shows one in full.
+    func help(_ words: [String]) -> Int32 {
+        if words.isEmpty {
+            ctx.out.line(ctx.style.bold("Commands") + " (help <command> for details):")
+            let model = CommandModel.root
+            for sub in model.subcommands ?? [] {
+                if let kids = sub.subcommands, !kids.isEmpty {
+                    for k in kids {
+                        ctx.out.line("  " + Render.pad(sub.commandName + " " + k.commandName, 16) + (k.abstract ?? ""))
+                    }
+                } else {
+                    ctx.out.line("  " + Render.pad(sub.commandName, 16) + (sub.abstract ?? ""))
+                }
+            }
+            ctx.out.line("  " + Render.pad("help", 16) + "This list, or one command in full.")
+            if ctx.interactive {
+                ctx.out.line("")
+                ctx.out.line("Keys: Tab completes, Ctrl-R searches history, Ctrl-C clears the line, Ctrl-D leaves.")
+            }
+            return 0
+        }
+        var type: any ParsableCommand.Type = TaskCLI.self
+        for w in words {
+            let subs = type.configuration.subcommands
+            guard let next = Self.subcommand(named: w, in: subs) else {
+                return usageError(unknownCommandMessage(w, known: subs.map { $0._commandName }))
+            }
+            type = next
+        }
+        ctx.out.write(TaskCLI.helpMessage(for: type))
+        ctx.out.line()
+        return 0
+    }
+}
+
+extension Dispatcher {
+    static func subcommand(named name: String, in types: [any ParsableCommand.Type]) -> (any ParsableCommand.Type)? {
+        for t in types {
+            let config = t.configuration
+            if t._commandName == name || config.aliases.contains(name) { return t }
+        }
+        return nil
+    }
+}
+
+/// Finds the closest known word to a typo.
+enum Suggest {
+    static func nearest(_ word: String, in candidates: [String]) -> String? {
+        let best = candidates.map { ($0, distance(word, $0)) }.min { $0.1 < $1.1 }
+        guard let (name, d) = best else { return nil }
+        if d <= max(1, min(2, word.count / 2)) { return name }
+        return candidates.first { $0.hasPrefix(word) }
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var cur = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { cur[j] = min(cur[j], prev[j - 1]) }
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+}

@@ -1,0 +1,86 @@
+import GRDB
+
+/// The database schema as an ordered list of named migrations. Each runs once, in a
+/// transaction; `grdb_migrations` records which ran. Never edit a shipped migration: add one.
+public enum Schema {
+    /// Names of the migrations, oldest first.
+    public static var versions: [String] { migrator.migrations }
+
+    public static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1-tasks") { db in
+            try db.execute(sql: """
+                CREATE TABLE projects (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    path TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE tasks (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    title TEXT NOT NULL,
+                    prompt TEXT NOT NULL DEFAULT '',
+                    status TEXT NOT NULL DEFAULT 'backlog'
+                        CHECK (status IN ('backlog','queued','processing','blocked','done','failed','cancelled')),
+                    status_detail TEXT,
+                    project_id INTEGER REFERENCES projects(id) ON DELETE RESTRICT,
+                    created_at REAL NOT NULL,
+                    updated_at REAL NOT NULL,
+                    started_at REAL,
+                    finished_at REAL
+                );
+                CREATE INDEX tasks_by_status ON tasks(status);
+                CREATE INDEX tasks_by_project ON tasks(project_id);
+                CREATE TABLE task_logs (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    kind TEXT NOT NULL,
+                    message TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX task_logs_by_task ON task_logs(task_id, id);
+                CREATE TABLE history (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    line TEXT NOT NULL,
+                    exit_status INTEGER,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY,
+                    value TEXT NOT NULL
+                );
+                """)
+        }
+        m.registerMigration("v2-runs-and-hook-events") { db in
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN sandbox TEXT;
+                ALTER TABLE tasks ADD COLUMN worktree_path TEXT;
+                ALTER TABLE tasks ADD COLUMN branch TEXT;
+                ALTER TABLE tasks ADD COLUMN session_id TEXT;
+                ALTER TABLE tasks ADD COLUMN pane_id TEXT;
+                ALTER TABLE tasks ADD COLUMN exit_code INTEGER;
+                ALTER TABLE tasks ADD COLUMN permission_mode TEXT;
+                CREATE TABLE hook_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    task_id INTEGER,
+                    event TEXT NOT NULL,
+                    tool_name TEXT,
+                    summary TEXT NOT NULL DEFAULT '',
+                    raw_json TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    source_offset INTEGER NOT NULL,
+                    appended_at REAL,
+                    received_at REAL NOT NULL,
+                    UNIQUE (source, source_offset)
+                );
+                CREATE INDEX hook_events_by_task ON hook_events(task_id, id);
+                CREATE TABLE hook_sources (
+                    source TEXT PRIMARY KEY,
+                    byte_offset INTEGER NOT NULL DEFAULT 0,
+                    updated_at REAL NOT NULL
+                );
+                """)
+        }
+        return m
+    }
+}

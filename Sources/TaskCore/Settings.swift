@@ -1,0 +1,81 @@
+/// A setting `config` knows: its default, what values it takes, and an environment override.
+public struct SettingDefinition: Sendable {
+    public enum ValueKind: Sendable {
+        case text
+        case positiveInteger
+        case boolean
+        case choice([String])
+    }
+
+    public let key: String
+    public let defaultValue: String
+    public let kind: ValueKind
+    public let environment: String?
+    public let summary: String
+
+    /// Checks and normalizes a value ("ON" → "on"); throws a usage error naming the key.
+    public func normalize(_ value: String) throws -> String {
+        switch kind {
+        case .text:
+            guard !value.isEmpty else { throw TaskError.usage("\(key) cannot be empty") }
+            return value
+        case .positiveInteger:
+            guard let n = Int(value), n > 0 else {
+                throw TaskError.usage("\(key) takes a whole number above 0, not '\(value)'")
+            }
+            return String(n)
+        case .boolean:
+            switch value.lowercased() {
+            case "on", "true", "yes", "1": return "on"
+            case "off", "false", "no", "0": return "off"
+            default: throw TaskError.usage("\(key) takes on or off, not '\(value)'")
+            }
+        case .choice(let values):
+            guard values.contains(value) else {
+                throw TaskError.usage("\(key) takes one of \(values.joined(separator: ", ")), not '\(value)'")
+            }
+            return value
+        }
+    }
+
+    /// Values offered by Tab completion.
+    public var suggestions: [String] {
+        switch kind {
+        case .boolean: ["on", "off"]
+        case .choice(let values): values
+        default: []
+        }
+    }
+}
+
+/// Every setting there is. Secrets are not settings: they never enter the database.
+public enum Settings {
+    public static let all: [SettingDefinition] = [
+        SettingDefinition(
+            key: "agent", defaultValue: "claude", kind: .text, environment: "TASK_AGENT",
+            summary: "the agent command started for each task"),
+        SettingDefinition(
+            key: "max_running", defaultValue: "4", kind: .positiveInteger, environment: nil,
+            summary: "how many tasks may run at once; more wait as queued"),
+        SettingDefinition(
+            key: "permission_mode", defaultValue: "default",
+            kind: .choice(["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"]),
+            environment: nil,
+            summary: "the agent's permission mode (bypassPermissions = --dangerously-skip-permissions)"),
+        SettingDefinition(
+            key: "trust_workspace", defaultValue: "on", kind: .boolean, environment: nil,
+            summary: "pre-trust each task's folder in the agent's config so its hooks fire"),
+        SettingDefinition(
+            key: "verbose", defaultValue: "on", kind: .boolean, environment: nil,
+            summary: "show every hook event above the prompt (off: status changes only)"),
+        SettingDefinition(
+            key: "sprite.name", defaultValue: "task-sandbox", kind: .text, environment: nil,
+            summary: "the sprite that tasks run on"),
+    ]
+
+    public static func definition(_ key: String) throws -> SettingDefinition {
+        if let d = all.first(where: { $0.key == key }) { return d }
+        let known = all.map(\.key).joined(separator: ", ")
+        throw TaskError.usage("unknown setting '\(key)' (known: \(known))")
+    }
+}

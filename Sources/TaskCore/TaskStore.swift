@@ -1,0 +1,388 @@
+import Foundation
+import GRDB
+
+/// Which tasks `list` shows.
+public struct TaskFilter: Sendable {
+    public var status: TaskStatus?
+    public var projectName: String?
+    /// Include done, failed and cancelled tasks.
+    public var includeFinished: Bool
+    public var limit: Int?
+
+    public init(status: TaskStatus? = nil, projectName: String? = nil, includeFinished: Bool = false, limit: Int? = nil) {
+        self.status = status
+        self.projectName = projectName
+        self.includeFinished = includeFinished
+        self.limit = limit
+    }
+}
+
+/// The SQLite store: tasks, projects, logs, hook events, history and settings.
+/// Every connection runs in WAL mode with foreign keys and a busy timeout, so several
+/// shells can share one database.
+public final class TaskStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+
+    /// The longest title accepted; longer text belongs in the prompt.
+    public static let maxTitleLength = 500
+
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    public convenience init(path: String) throws {
+        try self.init(path: path, migrateUpTo: nil)
+    }
+
+    /// Opens the database and applies migrations up to and including `migrateUpTo`
+    /// (all of them when nil). Used by tests to build databases of earlier versions.
+    public init(path: String, migrateUpTo: String?) throws {
+        self.path = path
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.foreignKeysEnabled = true
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            try Self.checkFile(path)
+            pool = try DatabasePool(path: path, configuration: config)
+            if let target = migrateUpTo {
+                try Schema.migrator.migrate(pool, upTo: target)
+            } else {
+                try Schema.migrator.migrate(pool)
+            }
+        } catch let e as TaskError {
+            throw e
+        } catch let e as DatabaseError {
+            throw TaskError.failed(Self.describe(e, path: path))
+        }
+    }
+
+    /// Refuses files that are plainly not SQLite before SQLite tries to use them.
+    static func checkFile(_ path: String) throws {
+        guard let h = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? h.close() }
+        let head = (try? h.read(upToCount: 16)) ?? Data()
+        if !head.isEmpty, head != Data("SQLite format 3\0".utf8) {
+            throw TaskError.failed("\(path) is not a task database (not an SQLite file); move it away or pass --db")
+        }
+    }
+
+    static func describe(_ e: DatabaseError, path: String) -> String {
+        switch e.resultCode {
+        case .SQLITE_READONLY:
+            "database \(path) is read-only; task needs to write to it (check its permissions)"
+        case .SQLITE_NOTADB:
+            "\(path) is not a task database (not an SQLite file); move it away or pass --db"
+        case .SQLITE_CANTOPEN:
+            "cannot open database \(path): \(e.message ?? "unknown error")"
+        case .SQLITE_CORRUPT:
+            "database \(path) is damaged: \(e.message ?? "corrupt")"
+        default:
+            "database \(path): \(e.message ?? "\(e.resultCode)")"
+        }
+    }
+
+    /// Names of the migrations applied to this database.
+    public func appliedMigrations() throws -> [String] {
+        try read { db in try Schema.migrator.appliedMigrations(db) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.read(body) } catch let e as DatabaseError {
+            throw TaskError.failed(Self.describe(e, path: path))
+        }
+    }
+
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try pool.write(body) } catch let e as DatabaseError {
+            throw TaskError.failed(Self.describe(e, path: path))
+        }
+    }
+
+    // MARK: Tasks
+
+    static let taskColumns = """
+        t.id, t.title, t.prompt, t.status, t.status_detail, t.project_id, p.name AS project_name,
+        t.created_at, t.updated_at, t.started_at, t.finished_at, t.sandbox, t.worktree_path,
+        t.branch, t.session_id, t.pane_id, t.exit_code, t.permission_mode
+        """
+
+    static func task(from row: Row) -> TaskRecord {
+        TaskRecord(
+            id: row[0], title: row[1], prompt: row[2],
+            status: TaskStatus(rawValue: row[3]) ?? .backlog, statusDetail: row[4],
+            projectID: row[5], projectName: row[6], createdAt: row[7], updatedAt: row[8],
+            startedAt: row[9], finishedAt: row[10], sandbox: row[11], worktreePath: row[12],
+            branch: row[13], sessionID: row[14], paneID: row[15], exitCode: row[16],
+            permissionMode: row[17])
+    }
+
+    /// Checks a title: one line, not empty, not too long.
+    public static func validateTitle(_ title: String) throws -> String {
+        let t = title.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { throw TaskError.usage("a task needs a title") }
+        if t.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw TaskError.usage("a title is one line without control characters; put details in --prompt")
+        }
+        if t.count > maxTitleLength {
+            throw TaskError.usage(
+                "the title is \(t.count) characters; the limit is \(maxTitleLength) (put details in --prompt)")
+        }
+        return t
+    }
+
+    public func createTask(title: String, prompt: String, projectName: String?) throws -> TaskRecord {
+        let title = try Self.validateTitle(title)
+        return try write { db in
+            let projectID = try projectName.map { try Self.projectID(db, name: $0) }
+            let t = now()
+            try db.execute(
+                sql: """
+                    INSERT INTO tasks (title, prompt, status, project_id, created_at, updated_at)
+                    VALUES (?, ?, 'backlog', ?, ?, ?)
+                    """,
+                arguments: [title, prompt, projectID, t, t])
+            return try Self.fetchTask(db, id: db.lastInsertedRowID)
+        }
+    }
+
+    static func fetchTask(_ db: Database, id: Int64) throws -> TaskRecord {
+        let sql = "SELECT \(taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = ?"
+        guard let row = try Row.fetchOne(db, sql: sql, arguments: [id]) else {
+            throw TaskError.failed("no task #\(id)")
+        }
+        return task(from: row)
+    }
+
+    public func task(id: Int64) throws -> TaskRecord {
+        try read { db in try Self.fetchTask(db, id: id) }
+    }
+
+    public func taskExists(id: Int64) throws -> Bool {
+        try read { db in try Bool.fetchOne(db, sql: "SELECT 1 FROM tasks WHERE id = ?", arguments: [id]) ?? false }
+    }
+
+    public func listTasks(_ filter: TaskFilter = TaskFilter()) throws -> [TaskRecord] {
+        try read { db in
+            var clauses: [String] = []
+            var args: StatementArguments = []
+            if let s = filter.status {
+                clauses.append("t.status = ?")
+                _ = args.append(contentsOf: [s.rawValue])
+            } else if !filter.includeFinished {
+                clauses.append("t.status NOT IN ('done','failed','cancelled')")
+            }
+            if let p = filter.projectName {
+                let pid = try Self.projectID(db, name: p)
+                clauses.append("t.project_id = ?")
+                _ = args.append(contentsOf: [pid])
+            }
+            var sql = "SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
+            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
+            sql += " ORDER BY t.id"
+            if let limit = filter.limit { sql += " LIMIT \(limit)" }
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: args)
+            var result: [TaskRecord] = []
+            while let row = try cursor.next() { result.append(Self.task(from: row)) }
+            return result
+        }
+    }
+
+    /// Changes what was given; nil leaves a field as it is. `projectName` "" clears the project.
+    public func editTask(id: Int64, title: String?, prompt: String?, projectName: String?) throws -> TaskRecord {
+        let title = try title.map(Self.validateTitle)
+        return try write { db in
+            _ = try Self.fetchTask(db, id: id)
+            var sets: [String] = []
+            var args: StatementArguments = []
+            if let title { sets.append("title = ?"); _ = args.append(contentsOf: [title]) }
+            if let prompt { sets.append("prompt = ?"); _ = args.append(contentsOf: [prompt]) }
+            if let projectName {
+                let pid: Int64? = projectName.isEmpty ? nil : try Self.projectID(db, name: projectName)
+                sets.append("project_id = ?")
+                _ = args.append(contentsOf: [pid])
+            }
+            sets.append("updated_at = ?")
+            _ = args.append(contentsOf: [now()])
+            _ = args.append(contentsOf: [id])
+            try db.execute(sql: "UPDATE tasks SET \(sets.joined(separator: ", ")) WHERE id = ?", arguments: args)
+            return try Self.fetchTask(db, id: id)
+        }
+    }
+
+    public func deleteTask(id: Int64) throws {
+        try write { db in
+            _ = try Self.fetchTask(db, id: id)
+            try db.execute(sql: "DELETE FROM hook_events WHERE task_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM tasks WHERE id = ?", arguments: [id])
+        }
+    }
+
+    /// Moves a task to `status`, setting started/finished times as the status implies.
+    @discardableResult
+    public func setStatus(id: Int64, _ status: TaskStatus, detail: String? = nil, exitCode: Int? = nil) throws -> TaskRecord {
+        try write { db in
+            let t = now()
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET status = ?, status_detail = ?, updated_at = ?,
+                        started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
+                        finished_at = CASE WHEN ? THEN ? ELSE NULL END,
+                        exit_code = COALESCE(?, exit_code)
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    status.rawValue, detail, t, status == .processing, t, status.isFinished, t, exitCode, id,
+                ])
+            return try Self.fetchTask(db, id: id)
+        }
+    }
+
+    // MARK: Projects
+
+    static func projectID(_ db: Database, name: String) throws -> Int64 {
+        if let id = try Int64.fetchOne(db, sql: "SELECT id FROM projects WHERE name = ?", arguments: [name]) {
+            return id
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM projects ORDER BY name")
+        let hint = names.isEmpty ? "add one with: project add <name> <path>" : "projects: \(names.joined(separator: ", "))"
+        throw TaskError.failed("no project '\(name)' (\(hint))")
+    }
+
+    public func addProject(name: String, path: String) throws -> ProjectRecord {
+        guard !name.isEmpty, !name.contains(where: { $0.isWhitespace || $0.isNewline }) else {
+            throw TaskError.usage("a project name is one word, not '\(name)'")
+        }
+        return try write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM projects WHERE name = ?", arguments: [name]) ?? false {
+                throw TaskError.failed("project '\(name)' exists already")
+            }
+            let t = now()
+            try db.execute(
+                sql: "INSERT INTO projects (name, path, created_at) VALUES (?, ?, ?)", arguments: [name, path, t])
+            return ProjectRecord(id: db.lastInsertedRowID, name: name, path: path, createdAt: t)
+        }
+    }
+
+    public func projects() throws -> [ProjectRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT p.id, p.name, p.path, p.created_at, COUNT(t.id)
+                    FROM projects p LEFT JOIN tasks t ON t.project_id = p.id
+                    GROUP BY p.id ORDER BY p.name
+                    """
+            ).map { ProjectRecord(id: $0[0], name: $0[1], path: $0[2], createdAt: $0[3], taskCount: $0[4]) }
+        }
+    }
+
+    public func project(named name: String) throws -> ProjectRecord {
+        guard let p = try projects().first(where: { $0.name == name }) else {
+            _ = try read { db in try Self.projectID(db, name: name) }
+            throw TaskError.failed("no project '\(name)'")
+        }
+        return p
+    }
+
+    public func removeProject(name: String) throws {
+        try write { db in
+            let id = try Self.projectID(db, name: name)
+            let n = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE project_id = ?", arguments: [id]) ?? 0
+            if n > 0 {
+                throw TaskError.failed(
+                    "project '\(name)' still has \(n) task\(n == 1 ? "" : "s"); delete them or move them with edit --project")
+            }
+            try db.execute(sql: "DELETE FROM projects WHERE id = ?", arguments: [id])
+        }
+    }
+
+    // MARK: Settings
+
+    public func setting(_ key: String) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setSetting(_ key: String, _ value: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [key, value])
+        }
+    }
+
+    public func storedSettings() throws -> [String: String] {
+        try read { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT key, value FROM settings") { result[row[0]] = row[1] }
+            return result
+        }
+    }
+
+    // MARK: History
+
+    /// Stores a typed line (redacted), collapsing a repeat of the previous line.
+    public func appendHistory(_ line: String, exitStatus: Int?) throws {
+        let stored = SecretRedactor.redact(line)
+        try write { db in
+            let last = try Row.fetchOne(db, sql: "SELECT id, line FROM history ORDER BY id DESC LIMIT 1")
+            if let last, (last[1] as String) == stored {
+                try db.execute(
+                    sql: "UPDATE history SET exit_status = ?, created_at = ? WHERE id = ?",
+                    arguments: [exitStatus, now(), last[0] as Int64])
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO history (line, exit_status, created_at) VALUES (?, ?, ?)",
+                    arguments: [stored, exitStatus, now()])
+            }
+        }
+    }
+
+    /// The newest `limit` entries, oldest first; only lines containing `search` when given.
+    public func history(limit: Int, search: String? = nil) throws -> [HistoryEntry] {
+        try read { db in
+            var sql = "SELECT id, line, exit_status, created_at FROM history"
+            var args: StatementArguments = []
+            if let search, !search.isEmpty {
+                sql += " WHERE instr(line, ?) > 0"
+                _ = args.append(contentsOf: [search])
+            }
+            sql += " ORDER BY id DESC LIMIT ?"
+            _ = args.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: args)
+                .map { HistoryEntry(id: $0[0], line: $0[1], exitStatus: $0[2], createdAt: $0[3]) }
+                .reversed()
+        }
+    }
+
+    // MARK: Logs
+
+    public func appendLog(taskID: Int64, kind: String, message: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "INSERT INTO task_logs (task_id, kind, message, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [taskID, kind, message, now()])
+        }
+    }
+
+    public func logs(taskID: Int64, limit: Int = 100) throws -> [TaskLogEntry] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT id, task_id, kind, message, created_at FROM task_logs WHERE task_id = ? ORDER BY id DESC LIMIT ?",
+                arguments: [taskID, limit]
+            ).map { TaskLogEntry(id: $0[0], taskID: $0[1], kind: $0[2], message: $0[3], createdAt: $0[4]) }
+            .reversed()
+        }
+    }
+
+    /// Number of stored hook events (all tasks, or one).
+    public func hookEventCount(taskID: Int64? = nil) throws -> Int {
+        try read { db in
+            if let taskID {
+                return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hook_events WHERE task_id = ?", arguments: [taskID]) ?? 0
+            }
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hook_events") ?? 0
+        }
+    }
+}
