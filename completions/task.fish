@@ -1,0 +1,189 @@
+function __task_should_offer_completions_for_flags_or_options -a expected_commands
+    set -l non_repeating_flags_or_options $argv[2..]
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __task_parse_tokens
+    test "$commands" = "$expected_commands"; and return $non_repeating_flags_or_options_absent
+end
+
+function __task_should_offer_completions_for_positional -a expected_commands positional_index_comparison expected_positional_index
+    set -l non_repeating_flags_or_options
+    set -l non_repeating_flags_or_options_absent 0
+    set -l positional_index 0
+    set -l commands
+    __task_parse_tokens
+    test "$commands" = "$expected_commands" -a \( "$positional_index" "$positional_index_comparison" "$expected_positional_index" \)
+end
+
+function __task_parse_tokens -S
+    set -l unparsed_tokens (__task_tokens -pc)
+    switch $unparsed_tokens[1]
+    case 'task'
+        __task_parse_subcommand 0 'db=' 'c=' 'no-color' 'q/quiet' 'version' 'h/help'
+        switch $unparsed_tokens[1]
+        case 'new'
+            __task_parse_subcommand 1 'prompt=' 'prompt-file=' 'project=' 'version' 'h/help'
+        case 'list'
+            __task_parse_subcommand 0 'status=' 'project=' 'all' 'json' 'version' 'h/help'
+        case 'show'
+            __task_parse_subcommand 1 'json' 'version' 'h/help'
+        case 'edit'
+            __task_parse_subcommand 1 'title=' 'prompt=' 'prompt-file=' 'project=' 'version' 'h/help'
+        case 'delete'
+            __task_parse_subcommand 1 'force' 'version' 'h/help'
+        case 'project'
+            __task_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'add'
+                __task_parse_subcommand 2 'version' 'h/help'
+            case 'list'
+                __task_parse_subcommand 0 'json' 'version' 'h/help'
+            case 'remove'
+                __task_parse_subcommand 1 'version' 'h/help'
+            end
+        case 'config'
+            __task_parse_subcommand 0 'version' 'h/help'
+            switch $unparsed_tokens[1]
+            case 'get'
+                __task_parse_subcommand 1 'version' 'h/help'
+            case 'set'
+                __task_parse_subcommand 2 'version' 'h/help'
+            case 'list'
+                __task_parse_subcommand 0 'json' 'version' 'h/help'
+            end
+        case 'history'
+            __task_parse_subcommand 1 'search=' 'version' 'h/help'
+        case 'quit'
+            __task_parse_subcommand 0 'version' 'h/help'
+        case 'help'
+            __task_parse_subcommand -r 1 'version'
+        end
+    end
+end
+
+function __task_tokens
+    if test (string split -m 1 -f 1 -- . "$FISH_VERSION") -gt 3
+        commandline --tokens-raw $argv
+    else
+        commandline -o $argv
+    end
+end
+
+function __task_parse_subcommand -S -a positional_count
+    argparse -s r -- $argv
+    set -l option_specs $argv[2..]
+    set -l is_repeating_positional $_flag_r
+    set -el _flag_r
+    set -a commands $unparsed_tokens[1]
+    set positional_index 0
+    while true
+        set -e unparsed_tokens[1]
+        argparse -sn "$commands" $option_specs -- $unparsed_tokens 2> /dev/null
+        set unparsed_tokens $argv
+        set positional_index (math $positional_index + 1)
+        for non_repeating_flag_or_option in $non_repeating_flags_or_options
+            if set -ql "_flag_$(string replace -a - _ -- $non_repeating_flag_or_option)"
+                set non_repeating_flags_or_options_absent 1
+                break
+            end
+        end
+        test (count $unparsed_tokens) -eq 0 -o \( -z "$is_repeating_positional" -a "$positional_index" -gt "$positional_count" \) && break
+    end
+end
+
+function __task_complete_directories
+    set -l token (commandline -t)
+    string match -- '*/' $token
+    set -l subdirs $token*/
+    printf %s\n $subdirs
+end
+
+function __task_custom_completion
+    set -x SAP_SHELL fish
+    set -x SAP_SHELL_VERSION $FISH_VERSION
+    set -l tokens (__task_tokens -p)
+    if test -z "$(__task_tokens -t)"
+        set -l index (count (__task_tokens -pc))
+        set tokens $tokens[..$index] \'\' $tokens[(math $index + 1)..]
+    end
+    command $tokens[1] $argv $tokens
+end
+
+complete -c 'task' -f
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" db' -l 'db' -d 'Use this database file for this run.' -rfa '(for p in (string match -e -- \'*/\' (commandline -t);or printf \n)*.\'db\';printf %s\n $p;end;__fish_complete_directories (commandline -t) \'\')'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" c' -s 'c' -d 'Run these commands (separated by ;) and exit.' -rfka ''
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" no-color' -l 'no-color' -d 'Never use colour.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" q quiet' -l 'quiet' -s 'q' -d 'No banner at the shell\'s start.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'new' -d 'Create a task; prints its id.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'list' -d 'List tasks (done, failed and cancelled ones only with --all or --status).'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'show' -d 'Show one task in full.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'edit' -d 'Change a task\'s title, prompt or project.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'delete' -d 'Delete a task, its log and its events.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'project' -d 'Manage projects: folders that tasks run in.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'config' -d 'Read and change settings.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'history' -d 'Show the commands typed at the task> prompt.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'quit' -d 'Leave the shell (also: exit, Ctrl-D).'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task" -eq 1' -fa 'help' -d 'Show subcommand help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task new" prompt' -l 'prompt' -d 'What the agent should do (may span lines).' -rfka ''
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task new" prompt-file' -l 'prompt-file' -d 'Read the prompt from this file.' -rF
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task new" project' -l 'project' -d 'The project the task runs in.' -rfka '(__task_custom_completion ---completion new -- --project (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task new" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task new" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" status' -l 'status' -d 'Only tasks in this status.' -rfka 'backlog queued processing blocked done failed cancelled'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" project' -l 'project' -d 'Only tasks of this project.' -rfka '(__task_custom_completion ---completion list -- --project (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" all' -l 'all' -d 'Include finished tasks.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" json' -l 'json' -d 'Print JSON (see README for the shape).'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task show" -eq 1' -fka '(__task_custom_completion ---completion show -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task show" json' -l 'json' -d 'Print JSON: the task\'s fields and its log.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task show" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task show" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task edit" -eq 1' -fka '(__task_custom_completion ---completion edit -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" title' -l 'title' -d 'A new title.' -rfka ''
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" prompt' -l 'prompt' -d 'A new prompt.' -rfka ''
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" prompt-file' -l 'prompt-file' -d 'Read the new prompt from this file.' -rF
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" project' -l 'project' -d 'A new project ("" for none).' -rfka '(__task_custom_completion ---completion edit -- --project (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task delete" -eq 1' -fka '(__task_custom_completion ---completion delete -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" force' -l 'force' -d 'Delete even while the task is queued, processing or blocked.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task project" -eq 1' -fa 'add' -d 'Add a project.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task project" -eq 1' -fa 'list' -d 'List projects.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task project" -eq 1' -fa 'remove' -d 'Remove a project that has no tasks.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task project add" -eq 1' -fa '(__task_complete_directories)'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project add" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project add" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project list" json' -l 'json' -d 'Print JSON.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project list" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task project remove" -eq 1' -fka '(__task_custom_completion ---completion project remove -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project remove" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task project remove" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task config" -eq 1' -fa 'get' -d 'Print a setting\'s value.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task config" -eq 1' -fa 'set' -d 'Change a setting.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task config" -eq 1' -fa 'list' -d 'List every setting with its value and where it comes from.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task config get" -eq 1' -fka 'agent max_running permission_mode trust_workspace verbose sprite.name'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config get" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config get" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_positional "task config set" -eq 1' -fka 'agent max_running permission_mode trust_workspace verbose sprite.name'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config set" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config set" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config list" json' -l 'json' -d 'Print JSON.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config list" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task config list" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task history" search' -l 'search' -d 'Only lines containing this text.' -rfka ''
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task history" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task history" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task quit" version' -l 'version' -d 'Show the version.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task quit" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task help" version' -l 'version' -d 'Show the version.'
