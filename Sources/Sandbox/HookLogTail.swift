@@ -37,7 +37,9 @@ public struct HookLogTail: Sendable {
 
     /// The lines, in batches: each batch holds the complete lines of one chunk read (never empty);
     /// store a batch together with its last line's ``HookLineSplitter/Line/endOffset``. Cancelling the
-    /// consuming task stops `tail`. The stream ends with an error when the tail command fails.
+    /// consuming task stops `tail`. The stream ends with an error when the tail command fails, and
+    /// without one when it ends otherwise (e.g. a remote connection closed): start a new tail from
+    /// the last stored offset.
     public func lines() -> AsyncThrowingStream<[HookLineSplitter.Line], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[HookLineSplitter.Line], any Error>.makeStream()
         let bytes = sandbox.stream(command)

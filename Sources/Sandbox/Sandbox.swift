@@ -58,6 +58,11 @@ extension Sandbox {
         return result
     }
 
+    /// Creates the directory `path` and any missing parents (`mkdir -p`).
+    public func createDirectory(path: String) async throws {
+        try await runChecked(["mkdir", "-p", "--", path])
+    }
+
     /// Whether a file (or directory) exists at `path`.
     public func fileExists(path: String) async throws -> Bool {
         try await fileSize(path: path) != nil

@@ -52,19 +52,23 @@ import Testing
             let paneID = try await fixture.tmux.newWindow(name: "task-5", cwd: dir, command: ["sh", paneFile])
             let tmux = fixture.tmux
 
-            var records: [HookRecord] = []
-            var lastOffset: Int64 = 0
-            for try await batch in HookLogTail(sandbox: sandbox, path: log, pollInterval: 0.05).lines() {
-                for line in batch {
-                    records.append(line.record)
-                    lastOffset = line.endOffset
-                    if line.record.event == "UserPromptSubmit" && records.count == 2 {
-                        #expect(try await eventually { try await tmux.capturePane(pane: paneID).contains("READY") })
-                        try await tmux.sendText(pane: paneID, text: "typed reply;")
+            let (records, lastOffset) = try await withTimeout(20) {
+                var records: [HookRecord] = []
+                var lastOffset: Int64 = 0
+                for try await batch in HookLogTail(sandbox: sandbox, path: log, pollInterval: 0.05).lines() {
+                    for line in batch {
+                        records.append(line.record)
+                        lastOffset = line.endOffset
+                        if line.record.event == "UserPromptSubmit" && records.count == 2 {
+                            #expect(try await eventually { try await tmux.capturePane(pane: paneID).contains("READY") })
+                            try await tmux.sendText(pane: paneID, text: "typed reply;")
+                        }
                     }
+                    if records.contains(where: { $0.event == "AgentExit" }) { break }
                 }
-                if records.contains(where: { $0.event == "AgentExit" }) { break }
+                return (records, lastOffset)
             }
+            try #require(records.count == 4)
             #expect(records.map(\.event) == ["SessionStart", "UserPromptSubmit", "UserPromptSubmit", "AgentExit"])
             #expect(records.allSatisfy { $0.taskID == 5 })
             #expect(records[0].sessionID == "sid")

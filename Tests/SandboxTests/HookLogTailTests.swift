@@ -26,21 +26,23 @@ import Testing
         let dir = try makeTemporaryDirectory("tail")
         defer { removeTree(dir) }
         let log = dir + "/hooks.log"
-        let tail = HookLogTail(sandbox: LocalSandbox(), path: log, pollInterval: 0.05)
-        var iterator = tail.lines().makeAsyncIterator()
-        try await Task.sleep(for: .milliseconds(150))
-        try append("first line\nsecond ", to: log)
-        let batch1 = try #require(try await iterator.next())
-        #expect(batch1.map { String(decoding: $0.bytes, as: UTF8.self) } == ["first line"])
-        #expect(batch1.map(\.endOffset) == [11])
-        try append("part\nthird\n", to: log)
-        var got: [HookLineSplitter.Line] = []
-        while got.count < 2, let batch = try await iterator.next() {
-            #expect(!batch.isEmpty)
-            got += batch
+        try await withTimeout(20) {
+            let tail = HookLogTail(sandbox: LocalSandbox(), path: log, pollInterval: 0.05)
+            var iterator = tail.lines().makeAsyncIterator()
+            try await Task.sleep(for: .milliseconds(150))
+            try append("first line\nsecond ", to: log)
+            let batch1 = try #require(try await iterator.next())
+            #expect(batch1.map { String(decoding: $0.bytes, as: UTF8.self) } == ["first line"])
+            #expect(batch1.map(\.endOffset) == [11])
+            try append("part\nthird\n", to: log)
+            var got: [HookLineSplitter.Line] = []
+            while got.count < 2, let batch = try await iterator.next() {
+                #expect(!batch.isEmpty)
+                got += batch
+            }
+            #expect(got.map { String(decoding: $0.bytes, as: UTF8.self) } == ["second part", "third"])
+            #expect(got.map(\.endOffset) == [23, 29])
         }
-        #expect(got.map { String(decoding: $0.bytes, as: UTF8.self) } == ["second part", "third"])
-        #expect(got.map(\.endOffset) == [23, 29])
     }
 
     @Test func startsAtTheStoredOffsetAndStopsWhenCancelled() async throws {
@@ -61,7 +63,7 @@ import Testing
         }
         try await Task.sleep(for: .milliseconds(300))
         try append(#"{"task":1,"event":"Stop","ts":1,"data":{"last_assistant_message":"m4"}}"# + "\n", to: log)
-        let records = try await consumer.value
+        let records = try await withTimeout(20) { try await consumer.value }
         #expect(records.map(\.0) == ["m2", "m3", "m4"])
         let size = Int64(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int ?? 0)
         #expect(records.last?.1 == size)

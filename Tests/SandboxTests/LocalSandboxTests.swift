@@ -149,3 +149,16 @@ import Testing
         #expect(result.stdoutText == "yes")
     }
 }
+
+@Suite struct SandboxExtensionTests {
+    @Test func createDirectoryAndRunChecked() async throws {
+        let sandbox = LocalSandbox()
+        let dir = try makeTemporaryDirectory()
+        defer { removeTree(dir) }
+        try await sandbox.createDirectory(path: dir + "/a b/c")
+        #expect(try await sandbox.fileExists(path: dir + "/a b/c"))
+        await #expect(throws: SandboxError.commandFailed(argv: ["sh", "-c", "echo no >&2; exit 2"], status: 2, stderr: "no\n")) {
+            try await sandbox.runChecked(["sh", "-c", "echo no >&2; exit 2"])
+        }
+    }
+}

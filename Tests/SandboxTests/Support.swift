@@ -56,3 +56,22 @@ func withTmuxFixture(enterDelay: Duration = .milliseconds(150), _ body: (TmuxFix
     }
     await fixture.tearDown()
 }
+
+struct TimedOut: Error, CustomStringConvertible {
+    let seconds: Double
+    var description: String { "timed out after \(seconds) s" }
+}
+
+/// Runs `body`, failing with ``TimedOut`` instead of hanging when it takes longer than `seconds`.
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .seconds(seconds))
+            throw TimedOut(seconds: seconds)
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw TimedOut(seconds: seconds) }
+        return first
+    }
+}
