@@ -10,6 +10,15 @@
 /// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S}}` to the hook log (with
 ///    the same lock as ``HookScript``), and exits with the agent's status `S`.
 /// If the `cd` fails the agent is not started and the exit record carries status 126.
+///
+/// The agent runs as a background job that the script `wait`s for, with the pane's terminal as its
+/// stdin, so the script stays responsive to signals: when the window is killed, only the script
+/// (the session leader) gets SIGHUP; it forwards it (and TERM, INT) to the agent, and still records
+/// the exit (status 129) — within about a second, as the script polls for the agent's end (`wait`
+/// alone hangs in dash when SIGCHLD arrives blocked). A foreground agent would instead outlive a script that traps the signal,
+/// or leave no record when the script dies of it. (As for any background job of a non-interactive
+/// `sh`, the agent starts with SIGINT and SIGQUIT ignored; Claude reads its keys in raw mode, where
+/// Ctrl-C is a key, not a signal.)
 public struct PaneScript: Sendable, Equatable {
     /// The task id (exported as `TASK_ID`, written into the exit record).
     public var taskID: Int64
@@ -60,12 +69,26 @@ public struct PaneScript: Sendable, Equatable {
         }
         lines.append(HookScript.appendFunction)
         lines.append("task_log=\(ShellQuote.quote(hookLogPath))")
-        lines.append("if cd \(ShellQuote.quote(workdir)); then")
-        lines.append("  \(ShellQuote.join(command.argumentsBeforePrompt)) \"$(cat \(ShellQuote.quote(promptFile)))\"")
-        lines.append("  task_status=$?")
-        lines.append("else")
-        lines.append("  task_status=\(Self.cannotEnterWorkdirStatus)")
-        lines.append("fi")
+        lines += [
+            "task_pid=",
+            #"task_forward() { [ -n "$task_pid" ] && kill -"$1" "$task_pid" 2>/dev/null; }"#,
+            "trap 'task_forward HUP' HUP",
+            "trap 'task_forward TERM' TERM",
+            "trap 'task_forward INT' INT",
+            "if cd \(ShellQuote.quote(workdir)); then",
+            "  exec 3<&0",
+            "  \(ShellQuote.join(command.argumentsBeforePrompt)) \"$(cat \(ShellQuote.quote(promptFile)))\" <&3 3<&- &",
+            "  task_pid=$!",
+            "  exec 3<&-",
+            // Poll rather than block in `wait`: dash's `wait` never returns when SIGCHLD arrives
+            // blocked from the parent, while foreground `sleep` reaps the agent in any case.
+            #"  while kill -0 "$task_pid" 2>/dev/null; do sleep 1; done"#,
+            #"  wait "$task_pid""#,
+            "  task_status=$?",
+            "else",
+            "  task_status=\(Self.cannotEnterWorkdirStatus)",
+            "fi",
+        ]
         lines.append("task_ts=$(date +%s)")
         lines.append(
             #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status}}""#

@@ -79,4 +79,31 @@ import Testing
             #expect(try await eventually { try await !tmux.paneExists(paneID) })
         }
     }
+
+    /// Killing the window (a `stop`, or a user closing it) still ends the agent and records its exit.
+    @Test func killingTheWindowStopsTheAgentAndRecordsItsExit() async throws {
+        try await withTmuxFixture { fixture in
+            let dir = fixture.dir, sandbox = LocalSandbox()
+            let log = dir + "/hooks.log", agent = dir + "/agent", pidFile = dir + "/agent.pid"
+            try await sandbox.writeFile(path: agent, data: Data("#!/bin/sh\necho $$ > '\(pidFile)'\necho READY\nwhile :; do sleep 0.05; done\n".utf8), mode: 0o755)
+            try await sandbox.writeFile(path: dir + "/prompt", data: Data("p".utf8), mode: 0o600)
+            let pane = PaneScript(taskID: 8, workdir: dir, command: AgentCommand(agent: agent, session: .new(id: "s"), settingsPath: "/none"),
+                                  promptFile: dir + "/prompt", hookLogPath: log)
+            try await sandbox.writeFile(path: dir + "/pane.sh", data: Data(pane.text.utf8), mode: 0o700)
+            try await fixture.tmux.ensureSession()
+            let paneID = try await fixture.tmux.newWindow(name: "task-8", command: ["sh", dir + "/pane.sh"])
+            #expect(try await eventually { try await fixture.tmux.capturePane(pane: paneID).contains("READY") })
+            let agentPID = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+            #expect(processIsAlive(agentPID))
+
+            try await fixture.tmux.killWindow(pane: paneID)
+            #expect(await eventually { !processIsAlive(agentPID) })
+            #expect(await eventually { (try? await sandbox.readFile(path: log))?.last == UInt8(ascii: "\n") })
+            let record = HookRecord(line: String(decoding: try await sandbox.readFile(path: log), as: UTF8.self)
+                .trimmingCharacters(in: .newlines))
+            #expect(record.event == "AgentExit")
+            #expect(record.taskID == 8)
+            #expect(record.exitCode == 128 + Int(SIGHUP))
+        }
+    }
 }
