@@ -1,14 +1,24 @@
 /// Names of the Claude Code hook events `task` subscribes to, plus the records it writes itself.
 public enum HookEvent {
+    /// Session began or resumed (`source`).
     public static let sessionStart = "SessionStart"
+    /// A prompt was submitted (`prompt`).
     public static let userPromptSubmit = "UserPromptSubmit"
+    /// A tool is about to run (`tool_name`, `tool_input`).
     public static let preToolUse = "PreToolUse"
+    /// A permission dialog is about to appear.
     public static let permissionRequest = "PermissionRequest"
+    /// A tool call succeeded.
     public static let postToolUse = "PostToolUse"
+    /// A tool call failed (`error`).
     public static let postToolUseFailure = "PostToolUseFailure"
+    /// A notification (`notification_type`, `message`).
     public static let notification = "Notification"
+    /// The turn finished; the agent waits for input.
     public static let stop = "Stop"
+    /// The turn ended with an API error (`error`).
     public static let stopFailure = "StopFailure"
+    /// The session ended (`reason`).
     public static let sessionEnd = "SessionEnd"
 
     /// Written by the pane script when the agent process ends (`data.exit_code`); not a Claude event.

@@ -15,6 +15,7 @@ import Darwin
 public struct LocalSandbox: Sandbox {
     /// The environment commands start from (before each call's `env`).
     public let baseEnvironment: [String: String]
+    /// `HOME` of the base environment.
     public let homeDirectory: String
 
     /// Creates a local sandbox whose commands inherit this process's environment plus `environment`.
@@ -27,6 +28,7 @@ public struct LocalSandbox: Sandbox {
 
     // MARK: - Commands
 
+    /// Runs a local process; see ``Sandbox/run(_:cwd:env:stdin:)``.
     public func run(_ argv: [String], cwd: String?, env: [String: String], stdin: Data?) async throws -> CommandResult {
         let environment = baseEnvironment.merging(env) { _, new in new }
         guard let executable = Self.resolve(argv.first ?? "", path: environment["PATH"]) else {
@@ -68,6 +70,7 @@ public struct LocalSandbox: Sandbox {
         }
     }
 
+    /// Streams a local process's stdout; its stderr is kept (up to 64 KiB) for the error.
     public func stream(_ argv: [String]) -> AsyncThrowingStream<[UInt8], any Error> {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         guard let executable = Self.resolve(argv.first ?? "", path: baseEnvironment["PATH"]) else {
@@ -120,6 +123,8 @@ public struct LocalSandbox: Sandbox {
         return stream
     }
 
+    /// Runs `argv` in this process's process group with its terminal, ignoring SIGINT and SIGQUIT
+    /// here meanwhile (as `system(3)` does).
     public func interactive(_ argv: [String]) throws -> Int32 {
         guard let executable = Self.resolve(argv.first ?? "", path: baseEnvironment["PATH"]) else {
             throw SandboxError.commandFailed(argv: argv, status: 127, stderr: "command not found")
@@ -148,6 +153,8 @@ public struct LocalSandbox: Sandbox {
 
     // MARK: - Files
 
+    /// Writes a temporary file beside `path` and renames it over `path`, so readers never see a
+    /// partial file.
     public func writeFile(path: String, data: Data, mode: Int) async throws {
         let temporary = "\(path).tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(mode))
@@ -174,12 +181,14 @@ public struct LocalSandbox: Sandbox {
         }
     }
 
+    /// Reads the whole file.
     public func readFile(path: String) async throws -> Data {
         guard FileManager.default.fileExists(atPath: path) else { throw SandboxError.fileNotFound(path) }
         guard let data = FileManager.default.contents(atPath: path) else { throw Self.ioError("read", path) }
         return data
     }
 
+    /// `stat`'s size; nil for a missing path.
     public func fileSize(path: String) async throws -> Int64? {
         var info = stat()
         if stat(path, &info) == 0 { return Int64(info.st_size) }

@@ -36,6 +36,10 @@ public struct Tmux: Sendable {
     public let submitKey: String
     /// The tmux program.
     public let tmuxPath: String
+    /// The configuration file the server loads when it starts (`-f`); `/dev/null` by default, so the
+    /// user's `~/.tmux.conf` (say, `remain-on-exit` or `extended-keys`) cannot change how panes
+    /// behave or how keys arrive. Nil loads tmux's usual files.
+    public let configFile: String?
     private let serializer = KeyedSerializer()
 
     /// Describes the tmux server `socket` in `sandbox`.
@@ -47,7 +51,8 @@ public struct Tmux: Sendable {
         height: Int = 50,
         enterDelay: Duration = .milliseconds(150),
         submitKey: String = "Enter",
-        tmuxPath: String = "tmux"
+        tmuxPath: String = "tmux",
+        configFile: String? = "/dev/null"
     ) {
         self.sandbox = sandbox
         self.socket = socket
@@ -57,6 +62,7 @@ public struct Tmux: Sendable {
         self.enterDelay = enterDelay
         self.submitKey = submitKey
         self.tmuxPath = tmuxPath
+        self.configFile = configFile
     }
 
     // MARK: - Session and windows
@@ -122,7 +128,7 @@ public struct Tmux: Sendable {
     /// it also works from inside another tmux. Run it with ``Sandbox/interactive(_:)``; tmux's
     /// detach key returns.
     public func attachCommand(pane: String) -> [String] {
-        ["env", "-u", "TMUX", tmuxPath, "-L", socket, "attach-session", "-t", pane]
+        ["env", "-u", "TMUX"] + serverArguments + ["attach-session", "-t", pane]
     }
 
     // MARK: - Input and output
@@ -176,10 +182,15 @@ public struct Tmux: Sendable {
         word.hasSuffix(";") ? String(word.dropLast()) + "\\;" : word
     }
 
+    /// `tmux -L <socket> [-f <config>]`.
+    var serverArguments: [String] {
+        [tmuxPath, "-L", socket] + (configFile.map { ["-f", $0] } ?? [])
+    }
+
     /// Runs `tmux -L <socket> <arguments>`; throws ``Failure`` on a non-zero status when `check`.
     @discardableResult
     func tmux(_ arguments: [String], stdin: Data? = nil, check: Bool = true) async throws -> CommandResult {
-        let result = try await sandbox.run([tmuxPath, "-L", socket] + arguments, cwd: nil, env: [:], stdin: stdin)
+        let result = try await sandbox.run(serverArguments + arguments, cwd: nil, env: [:], stdin: stdin)
         if check && result.status != 0 {
             throw Failure(arguments: arguments, status: result.status, stderr: result.stderrText)
         }

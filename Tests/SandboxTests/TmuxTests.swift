@@ -37,7 +37,7 @@ import Testing
             #expect(try await eventually { try await !tmux.paneExists(short) })
             #expect(try await tmux.hasSession())
 
-            #expect(tmux.attachCommand(pane: pane) == ["env", "-u", "TMUX", "tmux", "-L", tmux.socket, "attach-session", "-t", pane])
+            #expect(tmux.attachCommand(pane: pane) == ["env", "-u", "TMUX", "tmux", "-L", tmux.socket, "-f", "/dev/null", "attach-session", "-t", pane])
             let socketPath = try await tmux.tmux(["display-message", "-p", "#{socket_path}"]).stdoutText.trimmingCharacters(in: .newlines)
             #expect(FileManager.default.fileExists(atPath: socketPath))
             await fixture.tearDown()
@@ -125,6 +125,20 @@ import Testing
             #expect(try await waitFor("READY", in: pane, fixture.tmux))
             try await fixture.tmux.sendKeys(pane: pane, keys: ["C-c"])
             #expect(await eventually { fileText(out) == "INT\n" })
+        }
+    }
+
+    @Test func userConfigurationIsNotLoaded() async throws {
+        let home = try makeTemporaryDirectory("home")
+        defer { removeTree(home) }
+        try "set -g status-left USERCONF\n".write(toFile: home + "/.tmux.conf", atomically: true, encoding: .utf8)
+        let socket = "task-test-\(UUID().uuidString.prefix(12))"
+        for configFile in ["/dev/null", nil] as [String?] {
+            let tmux = Tmux(sandbox: LocalSandbox(environment: ["HOME": home, "XDG_CONFIG_HOME": home]), socket: socket, configFile: configFile)
+            try await tmux.ensureSession()
+            let statusLeft = try await tmux.tmux(["show-options", "-g", "-v", "status-left"]).stdoutText
+            #expect(statusLeft.contains("USERCONF") == (configFile == nil))
+            try await tmux.killServer()
         }
     }
 
