@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Splits a byte stream read from a hook log into complete lines, tracking exact byte offsets.
 ///
@@ -62,26 +67,44 @@ public struct HookLineSplitter: Sendable {
 
     /// Consumes the next chunk of the log and returns the lines it completes, in order.
     public mutating func feed(_ chunk: some Collection<UInt8>) -> [Line] {
+        if let array = chunk as? [UInt8] { return feedBytes(array[...]) }
+        if let slice = chunk as? ArraySlice<UInt8> { return feedBytes(slice) }
+        return feedBytes(Array(chunk)[...])
+    }
+
+    /// Consumes the next chunk of the log given as `Data`.
+    public mutating func feed(_ data: Data) -> [Line] {
+        feedBytes([UInt8](data)[...])
+    }
+
+    private mutating func feedBytes(_ chunk: ArraySlice<UInt8>) -> [Line] {
         var lines: [Line] = []
         var segmentStart = chunk.startIndex
-        while let newline = chunk[segmentStart...].firstIndex(of: UInt8(ascii: "\n")) {
+        while let newline = Self.newlineIndex(in: chunk, from: segmentStart) {
             append(chunk[segmentStart..<newline])
             committedOffset += Int64(pendingLength) + 1
             lines.append(Line(bytes: pending, endOffset: committedOffset, length: pendingLength))
             pending = []
             pendingLength = 0
-            segmentStart = chunk.index(after: newline)
+            segmentStart = newline + 1
         }
         append(chunk[segmentStart...])
         return lines
     }
 
-    /// Consumes the next chunk of the log given as `Data`.
-    public mutating func feed(_ data: Data) -> [Line] {
-        feed([UInt8](data))
+    /// The index of the first `\n` at or after `start` (`memchr`, fast even in debug builds).
+    private static func newlineIndex(in chunk: ArraySlice<UInt8>, from start: Int) -> Int? {
+        guard start < chunk.endIndex else { return nil }
+        let offset = start - chunk.startIndex
+        let distance: Int? = chunk.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return nil }
+            guard let found = memchr(base + offset, 0x0A, raw.count - offset) else { return nil }
+            return UnsafeRawPointer(found) - base
+        }
+        return distance.map { chunk.startIndex + $0 }
     }
 
-    private mutating func append(_ segment: some Collection<UInt8>) {
+    private mutating func append(_ segment: ArraySlice<UInt8>) {
         let count = segment.count
         guard count > 0 else { return }
         let room = maxLineBytes - pending.count
