@@ -1,1 +1,116 @@
-// Placeholder: this module is being written.
+import Foundation
+
+/// A place where agents run: this machine, or a remote VM reached over an exec API.
+///
+/// Everything a task runner needs goes through these few operations, so the same runner drives a
+/// local sandbox and a remote one. Paths are paths inside the sandbox.
+public protocol Sandbox: Sendable {
+    /// The home directory of the user commands run as (inside the sandbox).
+    var homeDirectory: String { get }
+
+    /// Runs `argv` to completion and returns its exit status and output.
+    ///
+    /// - Parameters:
+    ///   - argv: the program (looked up in `PATH` when it has no `/`) and its arguments.
+    ///   - cwd: the working directory; nil for the sandbox's default.
+    ///   - env: variables set on top of the sandbox's default environment.
+    ///   - stdin: bytes fed to the command's standard input, which is then closed; nil for none.
+    /// - Returns: the result; a program that cannot be found or started yields status 127 and a
+    ///   message on stderr, like a shell. Throws only when the sandbox itself fails.
+    ///   Cancelling the calling task terminates the command.
+    func run(_ argv: [String], cwd: String?, env: [String: String], stdin: Data?) async throws -> CommandResult
+
+    /// Creates or replaces the file at `path` with `data` and permission bits `mode` (e.g. `0o600`).
+    /// The parent directory must exist.
+    func writeFile(path: String, data: Data, mode: Int) async throws
+
+    /// The whole content of the file at `path`; throws ``SandboxError/fileNotFound(_:)`` when missing.
+    func readFile(path: String) async throws -> Data
+
+    /// The size in bytes of the file at `path`, or nil when nothing is there.
+    func fileSize(path: String) async throws -> Int64?
+
+    /// Starts a long-lived command and delivers its standard output as it arrives.
+    ///
+    /// The stream finishes when the command exits: normally on status 0, otherwise with
+    /// ``SandboxError/commandFailed(argv:status:stderr:)``. Ending the iteration — cancelling the
+    /// consuming task or dropping the stream — terminates the command.
+    func stream(_ argv: [String]) -> AsyncThrowingStream<[UInt8], any Error>
+
+    /// Hands this process's terminal to `argv` (e.g. `tmux attach`) until it exits, and returns
+    /// its exit status. Blocks the calling thread.
+    func interactive(_ argv: [String]) throws -> Int32
+}
+
+extension Sandbox {
+    /// Runs `argv` with the default directory and environment and no input.
+    public func run(_ argv: [String]) async throws -> CommandResult {
+        try await run(argv, cwd: nil, env: [:], stdin: nil)
+    }
+
+    /// Runs `argv` and throws ``SandboxError/commandFailed(argv:status:stderr:)`` unless it exits 0.
+    @discardableResult
+    public func runChecked(_ argv: [String], cwd: String? = nil, env: [String: String] = [:], stdin: Data? = nil) async throws -> CommandResult {
+        let result = try await run(argv, cwd: cwd, env: env, stdin: stdin)
+        guard result.status == 0 else {
+            throw SandboxError.commandFailed(argv: argv, status: result.status, stderr: result.stderrText)
+        }
+        return result
+    }
+
+    /// Creates the directory `path` and any missing parents (`mkdir -p`).
+    public func createDirectory(path: String) async throws {
+        try await runChecked(["mkdir", "-p", "--", path])
+    }
+
+    /// Whether a file (or directory) exists at `path`.
+    public func fileExists(path: String) async throws -> Bool {
+        try await fileSize(path: path) != nil
+    }
+}
+
+/// What a finished command returned.
+public struct CommandResult: Sendable, Equatable {
+    /// The exit status; for a command killed by signal N, 128 + N (as a shell reports it).
+    public var status: Int32
+    /// Everything it wrote to standard output.
+    public var stdout: Data
+    /// Everything it wrote to standard error.
+    public var stderr: Data
+
+    /// Creates a result.
+    public init(status: Int32, stdout: Data = Data(), stderr: Data = Data()) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// Whether the command exited 0.
+    public var succeeded: Bool { status == 0 }
+    /// Standard output decoded as UTF-8 (invalid bytes replaced).
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    /// Standard error decoded as UTF-8 (invalid bytes replaced).
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Failures of sandbox operations.
+public enum SandboxError: Error, Equatable, CustomStringConvertible {
+    /// A command exited with a non-zero status where success was required.
+    case commandFailed(argv: [String], status: Int32, stderr: String)
+    /// No file at the path.
+    case fileNotFound(String)
+    /// A system call or transport failed.
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .commandFailed(let argv, let status, let stderr):
+            let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(argv.joined(separator: " ")) exited \(status)" + (detail.isEmpty ? "" : ": \(detail)")
+        case .fileNotFound(let path):
+            return "\(path): no such file"
+        case .io(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,216 @@
+/// Turns hook-log line bytes into a ``HookRecord``. Internal; use ``HookRecord/init(line:truncatedFrom:)``.
+enum HookRecordParser {
+    static func parse(_ input: [UInt8], fullLength: Int?) -> HookRecord {
+        var bytes = input
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        if let fullLength { return salvage(bytes, fullLength: fullLength) }
+        guard let json = JSONValue.parse(bytes) else {
+            return malformed(bytes, reason: "not valid JSON")
+        }
+        guard case .object(let outer) = json else {
+            return malformed(bytes, reason: "not a JSON object")
+        }
+        let data = outer["data"] ?? .object([:])
+        guard let event = nonEmpty(data["hook_event_name"]?.string) ?? nonEmpty(outer["event"]?.string) else {
+            return malformed(bytes, reason: "no event name")
+        }
+        var record = HookRecord(
+            event: event,
+            taskID: outer["task"].flatMap(taskID),
+            raw: String(decoding: bytes, as: UTF8.self),
+            appendedAt: outer["ts"]?.double
+        )
+        fill(&record, from: data)
+        return record
+    }
+
+    // MARK: - Fields and summary
+
+    private static func fill(_ record: inout HookRecord, from data: JSONValue) {
+        record.sessionID = data["session_id"]?.string
+        record.transcriptPath = data["transcript_path"]?.string
+        record.cwd = data["cwd"]?.string
+        record.toolName = data["tool_name"]?.string
+        record.toolUseID = data["tool_use_id"]?.string
+        let target = toolTarget(tool: record.toolName, input: data["tool_input"])
+
+        switch record.event {
+        case HookEvent.preToolUse, HookEvent.postToolUse, HookEvent.permissionRequest:
+            record.summary = target
+        case HookEvent.postToolUseFailure:
+            record.message = data["error"]?.string
+            let error = DisplayText.oneLine(record.message ?? "")
+            record.summary = DisplayText.oneLine([target, error].filter { !$0.isEmpty }.joined(separator: ": "))
+        case HookEvent.userPromptSubmit:
+            record.prompt = data["prompt"]?.string
+            record.summary = DisplayText.oneLine(record.prompt ?? "")
+        case HookEvent.stop:
+            record.lastAssistantMessage = data["last_assistant_message"]?.string
+            record.summary = DisplayText.oneLine(record.lastAssistantMessage ?? "")
+        case HookEvent.notification:
+            record.notificationType = data["notification_type"]?.string
+            record.message = data["message"]?.string
+            record.summary = DisplayText.oneLine(record.message ?? record.notificationType ?? "")
+        case HookEvent.stopFailure:
+            record.errorType = data["error"]?.string
+            record.message = data["error_details"]?.string
+            record.lastAssistantMessage = data["last_assistant_message"]?.string
+            let parts = [record.errorType, record.message].compactMap { $0 }.filter { !$0.isEmpty }
+            record.summary = DisplayText.oneLine(parts.joined(separator: ": "))
+        case HookEvent.sessionStart:
+            record.reason = data["source"]?.string
+            record.summary = DisplayText.oneLine(record.reason ?? "")
+        case HookEvent.sessionEnd:
+            record.reason = data["reason"]?.string
+            record.summary = DisplayText.oneLine(record.reason ?? "")
+        case HookEvent.agentExit:
+            record.exitCode = data["exit_code"]?.int64.flatMap { Int(exactly: $0) }
+            record.summary = record.exitCode.map { "exit \($0)" } ?? "exit ?"
+        default:
+            record.summary = target
+        }
+    }
+
+    /// The display target of a tool call: Bash → command, file tools → path, search tools → pattern.
+    static func toolTarget(tool: String?, input: JSONValue?) -> String {
+        guard let members = input?.object else { return "" }
+        let keys: [String]
+        switch tool {
+        case "Bash": keys = ["command"]
+        case "Edit", "MultiEdit", "Write", "Read": keys = ["file_path"]
+        case "NotebookEdit", "NotebookRead": keys = ["notebook_path", "file_path"]
+        case "Grep", "Glob": keys = ["pattern"]
+        case "WebFetch": keys = ["url"]
+        case "WebSearch": keys = ["query"]
+        case "Task", "Agent": keys = ["description", "prompt"]
+        default: keys = ["command", "file_path", "path", "pattern", "url", "query", "description", "prompt"]
+        }
+        for key in keys {
+            let line = DisplayText.oneLine(members[key]?.string ?? "")
+            if !line.isEmpty { return line }
+        }
+        for key in members.keys.sorted() {
+            let line = DisplayText.oneLine(members[key]?.string ?? "")
+            if !line.isEmpty { return line }
+        }
+        return ""
+    }
+
+    // MARK: - Malformed and truncated lines
+
+    private static func malformed(_ bytes: [UInt8], reason: String) -> HookRecord {
+        let kept = bytes.prefix(HookRecord.maxMalformedRawBytes)
+        let raw = String(decoding: kept, as: UTF8.self)
+        let preview = DisplayText.oneLine(raw, limit: 60)
+        let summary = DisplayText.oneLine("\(reason) (\(bytes.count) bytes)" + (preview.isEmpty ? "" : ": " + preview))
+        return HookRecord(event: HookEvent.malformed, summary: summary, raw: raw, malformedReason: reason)
+    }
+
+    /// Recovers what it can from the start of an oversized line.
+    private static func salvage(_ bytes: [UInt8], fullLength: Int) -> HookRecord {
+        let head = Array(bytes.prefix(4096))
+        let event = nonEmpty(scalar(forKey: "hook_event_name", in: bytes).flatMap(decodedString))
+            ?? nonEmpty(scalar(forKey: "event", in: head).flatMap(decodedString))
+        guard let event else {
+            var record = malformed(bytes, reason: "oversized line")
+            record.isTruncated = true
+            record.summary = DisplayText.oneLine("oversized line (\(fullLength) bytes)")
+            return record
+        }
+        let kept = bytes.prefix(HookRecord.maxMalformedRawBytes)
+        return HookRecord(
+            event: event,
+            taskID: scalar(forKey: "task", in: head).flatMap { Int64($0) },
+            toolName: scalar(forKey: "tool_name", in: bytes).flatMap(decodedString),
+            summary: "(oversized event: \(fullLength) bytes)",
+            raw: String(decoding: kept, as: UTF8.self),
+            appendedAt: scalar(forKey: "ts", in: head).flatMap { Double($0) },
+            sessionID: scalar(forKey: "session_id", in: bytes).flatMap(decodedString),
+            isTruncated: true
+        )
+    }
+
+    /// The raw token after the first unescaped `"key":` in `bytes`: a whole JSON string literal
+    /// (with its quotes) or a bare number/word. Nil when absent or cut off.
+    static func scalar(forKey key: String, in bytes: [UInt8]) -> String? {
+        let needle = Array("\"\(key)\"".utf8)
+        guard needle.count <= bytes.count else { return nil }
+        var start = 0
+        while start + needle.count <= bytes.count {
+            guard let found = firstIndex(of: needle, in: bytes, from: start) else { return nil }
+            start = found + 1
+            if found > 0 && bytes[found - 1] == UInt8(ascii: "\\") { continue }
+            var index = skipSpaces(bytes, from: found + needle.count)
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { continue }
+            index = skipSpaces(bytes, from: index + 1)
+            guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "\"") {
+                var end = index + 1
+                var escaped = false
+                while end < bytes.count {
+                    let byte = bytes[end]
+                    if escaped {
+                        escaped = false
+                    } else if byte == UInt8(ascii: "\\") {
+                        escaped = true
+                    } else if byte == UInt8(ascii: "\"") {
+                        return String(decoding: bytes[index...end], as: UTF8.self)
+                    }
+                    end += 1
+                }
+                return nil
+            }
+            var end = index
+            while end < bytes.count, isBareTokenByte(bytes[end]) { end += 1 }
+            guard end < bytes.count, end > index else { return nil }
+            return String(decoding: bytes[index..<end], as: UTF8.self)
+        }
+        return nil
+    }
+
+    private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard let first = needle.first else { return nil }
+        var index = start
+        while index + needle.count <= bytes.count {
+            if bytes[index] == first && bytes[index..<(index + needle.count)].elementsEqual(needle) {
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private static func skipSpaces(_ bytes: [UInt8], from start: Int) -> Int {
+        var index = start
+        while index < bytes.count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
+            index += 1
+        }
+        return index
+    }
+
+    private static func isBareTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "."), UInt8(ascii: "-"), UInt8(ascii: "+"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The value of a JSON string literal token (quotes included), nil when it is not one.
+    private static func decodedString(_ token: String) -> String? {
+        JSONValue.parse(Array(token.utf8))?.string
+    }
+
+    private static func nonEmpty(_ text: String?) -> String? {
+        guard let text, !text.isEmpty else { return nil }
+        return text
+    }
+
+    private static func taskID(_ value: JSONValue) -> Int64? {
+        if let number = value.int64 { return number }
+        if let text = value.string { return Int64(text) }
+        return nil
+    }
+}

@@ -1,0 +1,104 @@
+/// The POSIX `sh` script a task's tmux pane runs: it starts the agent and records how it ended.
+///
+/// The script
+/// 1. unsets `CLAUDECODE` and `CLAUDE_CODE_ENTRYPOINT` (Claude refuses to start inside another
+///    Claude session, spec §7) and exports `TASK_ID` and any extra ``environment``;
+/// 2. `cd`s into the work directory;
+/// 3. runs ``command`` with the prompt read from ``promptFile`` as **one** argv element
+///    (`"$(cat '<file>')"`), so the prompt text never appears in any shell string (trailing newlines
+///    of the file are dropped by the command substitution);
+/// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S}}` to the hook log (with
+///    the same lock as ``HookScript``), and exits with the agent's status `S`.
+/// If the `cd` fails the agent is not started and the exit record carries status 126.
+///
+/// The agent runs as a background job that the script `wait`s for, with the pane's terminal as its
+/// stdin, so the script stays responsive to signals: when the window is killed, only the script
+/// (the session leader) gets SIGHUP; it forwards it (and TERM, INT) to the agent, and still records
+/// the exit (status 129) — within about a second, as the script polls for the agent's end (`wait`
+/// alone hangs in dash when SIGCHLD arrives blocked). A foreground agent would instead outlive a script that traps the signal,
+/// or leave no record when the script dies of it. (As for any background job of a non-interactive
+/// `sh`, the agent starts with SIGINT and SIGQUIT ignored; Claude reads its keys in raw mode, where
+/// Ctrl-C is a key, not a signal.)
+public struct PaneScript: Sendable, Equatable {
+    /// The task id (exported as `TASK_ID`, written into the exit record).
+    public var taskID: Int64
+    /// The directory the agent runs in.
+    public var workdir: String
+    /// The agent launch (its prompt comes from `promptFile`).
+    public var command: AgentCommand
+    /// The file holding the prompt (or the resume feedback).
+    public var promptFile: String
+    /// The hook log that receives the exit record.
+    public var hookLogPath: String
+    /// Extra variables to export before starting the agent (names must be valid `sh` names;
+    /// others are skipped). Prefer this script's file (mode 0600) to argv for secrets.
+    public var environment: [String: String]
+
+    /// Describes a pane script.
+    public init(
+        taskID: Int64,
+        workdir: String,
+        command: AgentCommand,
+        promptFile: String,
+        hookLogPath: String,
+        environment: [String: String] = [:]
+    ) {
+        self.taskID = taskID
+        self.workdir = workdir
+        self.command = command
+        self.promptFile = promptFile
+        self.hookLogPath = hookLogPath
+        self.environment = environment
+    }
+
+    /// The exit status recorded when the work directory cannot be entered.
+    public static let cannotEnterWorkdirStatus: Int32 = 126
+
+    /// The script's text.
+    public var text: String {
+        var lines = [
+            "#!/bin/sh",
+            "# task \(taskID): run the agent, then record its exit status in the hook log.",
+            "unset CLAUDECODE CLAUDE_CODE_ENTRYPOINT",
+            "TASK_ID=\(taskID)",
+            "export TASK_ID",
+        ]
+        for name in environment.keys.sorted() where Self.isValidName(name) {
+            lines.append("\(name)=\(ShellQuote.quote(environment[name] ?? ""))")
+            lines.append("export \(name)")
+        }
+        lines.append(HookScript.appendFunction)
+        lines.append("task_log=\(ShellQuote.quote(hookLogPath))")
+        lines += [
+            "task_pid=",
+            #"task_forward() { [ -n "$task_pid" ] && kill -"$1" "$task_pid" 2>/dev/null; }"#,
+            "trap 'task_forward HUP' HUP",
+            "trap 'task_forward TERM' TERM",
+            "trap 'task_forward INT' INT",
+            "if cd \(ShellQuote.quote(workdir)); then",
+            "  exec 3<&0",
+            "  \(ShellQuote.join(command.argumentsBeforePrompt)) \"$(cat \(ShellQuote.quote(promptFile)))\" <&3 3<&- &",
+            "  task_pid=$!",
+            "  exec 3<&-",
+            // Poll rather than block in `wait`: dash's `wait` never returns when SIGCHLD arrives
+            // blocked from the parent, while foreground `sleep` reaps the agent in any case.
+            #"  while kill -0 "$task_pid" 2>/dev/null; do sleep 1; done"#,
+            #"  wait "$task_pid""#,
+            "  task_status=$?",
+            "else",
+            "  task_status=\(Self.cannotEnterWorkdirStatus)",
+            "fi",
+        ]
+        lines.append("task_ts=$(date +%s)")
+        lines.append(
+            #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status}}""#
+        )
+        lines.append("exit \"$task_status\"")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func isValidName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process started with `posix_spawn`. Internal to ``LocalSandbox``.
+///
+/// Reaping and signalling are coordinated so a signal never reaches a recycled pid: the exit is
+/// first observed without reaping (`waitid(WNOWAIT)`), then reaped under the lock that
+/// ``signal(_:)`` takes.
+final class ChildProcess: @unchecked Sendable {
+    /// What to connect a child's standard stream to.
+    enum Stdio {
+        /// This process's own descriptor.
+        case inherit
+        /// `/dev/null`.
+        case null
+        /// This descriptor (the child's end of a pipe); closed in the parent after spawning.
+        case descriptor(Int32)
+    }
+
+    let pid: pid_t
+    /// Whether the child leads its own process group (signals then go to the whole group).
+    let ownsGroup: Bool
+    private let lock = NSLock()
+    private var reaped = false
+
+    private init(pid: pid_t, ownsGroup: Bool) {
+        self.pid = pid
+        self.ownsGroup = ownsGroup
+    }
+
+    /// Starts `executable` with `argv`, `environment` (complete), `cwd` and the given streams.
+    static func spawn(
+        executable: String,
+        argv: [String],
+        environment: [String: String],
+        cwd: String?,
+        stdin: Stdio,
+        stdout: Stdio,
+        stderr: Stdio,
+        newProcessGroup: Bool
+    ) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, stdio) in [(Int32(0), stdin), (1, stdout), (2, stderr)] {
+            switch stdio {
+            case .inherit: break
+            case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
+            case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            }
+        }
+        if let cwd {
+            guard let addChdir = Native.addChdir else { throw SandboxError.io("posix_spawn cannot change directory here") }
+            let code = cwd.withCString { addChdir(&actions, $0) }
+            guard code == 0 else { throw SandboxError.io("chdir \(cwd): \(String(cString: strerror(code)))") }
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var flags = Int32(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        if newProcessGroup {
+            flags |= Int32(POSIX_SPAWN_SETPGROUP)
+            posix_spawnattr_setpgroup(&attributes, 0)
+        }
+        posix_spawnattr_setflags(&attributes, Int16(truncatingIfNeeded: flags))
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU, SIGALRM, SIGUSR1, SIGUSR2] {
+            sigaddset(&defaults, signal)
+        }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+
+        let cArgs = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            cArgs.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid = pid_t()
+        let code = posix_spawn(&pid, executable, &actions, &attributes, cArgs, cEnv)
+        for stdio in [stdin, stdout, stderr] {
+            if case .descriptor(let fd) = stdio { close(fd) }
+        }
+        guard code == 0 else {
+            throw SpawnFailure(code: code)
+        }
+        return ChildProcess(pid: pid, ownsGroup: newProcessGroup)
+    }
+
+    /// Blocks until the child exits, reaps it and returns its status (128 + N when killed by signal N).
+    func waitForExit() -> Int32 {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
+        return lock.withLock {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            reaped = true
+            return Self.decode(status)
+        }
+    }
+
+    /// Sends `signal` to the child (to its whole group when it leads one), unless it was already reaped.
+    func signal(_ signal: Int32) {
+        lock.withLock {
+            guard !reaped else { return }
+            _ = kill(ownsGroup ? -pid : pid, signal)
+        }
+    }
+
+    /// Asks the child to stop (SIGTERM), and forces it (SIGKILL) when it is still there after `grace`.
+    func terminate(grace: Double = 2) {
+        signal(SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [self] in
+            signal(SIGKILL)
+        }
+    }
+
+    private static func decode(_ status: Int32) -> Int32 {
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+}
+
+/// `posix_spawn` refused to start the program.
+struct SpawnFailure: Error {
+    let code: Int32
+    var message: String { String(cString: strerror(code)) }
+}
+
+/// Functions that the Swift C importer does not expose (GNU extensions), found at run time.
+enum Native {
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+
+    nonisolated(unsafe) private static let handle = dlopen(nil, RTLD_NOW)
+
+    /// `posix_spawn_file_actions_addchdir_np` (glibc ≥ 2.29, macOS ≥ 10.15).
+    static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
+        dlsym(handle, "posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
+    }()
+
+    private static let pipe2: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {
+        dlsym(handle, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    }()
+
+    /// A pipe whose both ends are close-on-exec (atomically where `pipe2` exists), so no other
+    /// child spawned meanwhile inherits it (which would keep it open and hide end-of-file).
+    static func makePipe() throws -> (read: Int32, write: Int32) {
+        var fds: [Int32] = [-1, -1]
+        if let pipe2 {
+            guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SandboxError.io("pipe: \(String(cString: strerror(errno)))") }
+        } else {
+            guard pipe(&fds) == 0 else { throw SandboxError.io("pipe: \(String(cString: strerror(errno)))") }
+            _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        }
+        return (fds[0], fds[1])
+    }
+}

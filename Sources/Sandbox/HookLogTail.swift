@@ -1,0 +1,62 @@
+import AgentHooks
+
+/// Follows a hook log in a ``Sandbox`` from a byte offset, delivering complete lines with exact
+/// end offsets (``HookLineSplitter``), for exactly-once ingestion.
+///
+/// It runs `tail -c +<offset+1> -F <path>` through ``Sandbox/stream(_:)`` (after waiting for the file
+/// to exist), so it works the same over a remote exec. The log must only ever be appended to:
+/// `tail` restarts from the top of a truncated or replaced file, which offsets cannot express.
+public struct HookLogTail: Sendable {
+    /// Where the log is.
+    public let sandbox: any Sandbox
+    /// The log's path in the sandbox.
+    public let path: String
+    /// The offset to start from: the end offset of the last line already ingested (0 for all).
+    public let startOffset: Int64
+    /// The splitter's longest whole line.
+    public let maxLineBytes: Int
+    /// How often to look for a log that does not exist yet, in seconds.
+    public let pollInterval: Double
+
+    /// Describes a tail of `path` from `startOffset`.
+    public init(sandbox: any Sandbox, path: String, startOffset: Int64 = 0,
+                maxLineBytes: Int = HookLineSplitter.defaultMaxLineBytes, pollInterval: Double = 0.2) {
+        self.sandbox = sandbox
+        self.path = path
+        self.startOffset = max(0, startOffset)
+        self.maxLineBytes = maxLineBytes
+        self.pollInterval = pollInterval
+    }
+
+    /// The command that streams the log's bytes from `startOffset` (a POSIX `sh` wrapper that waits
+    /// for the file, then `exec`s `tail`).
+    public var command: [String] {
+        let script = #"while [ ! -e "$1" ]; do sleep "$3"; done; exec tail -c "+$2" -F "$1" 2>/dev/null"#
+        return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval)]
+    }
+
+    /// The lines, in batches: each batch holds the complete lines of one chunk read (never empty);
+    /// store a batch together with its last line's ``HookLineSplitter/Line/endOffset``. Cancelling the
+    /// consuming task stops `tail`. The stream ends with an error when the tail command fails, and
+    /// without one when it ends otherwise (e.g. a remote connection closed): start a new tail from
+    /// the last stored offset.
+    public func lines() -> AsyncThrowingStream<[HookLineSplitter.Line], any Error> {
+        let (stream, continuation) = AsyncThrowingStream<[HookLineSplitter.Line], any Error>.makeStream()
+        let bytes = sandbox.stream(command)
+        let splitterStart = startOffset, maxLine = maxLineBytes
+        let pump = Task {
+            var splitter = HookLineSplitter(startOffset: splitterStart, maxLineBytes: maxLine)
+            do {
+                for try await chunk in bytes {
+                    let lines = splitter.feed(chunk)
+                    if !lines.isEmpty { continuation.yield(lines) }
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in pump.cancel() }
+        return stream
+    }
+}
