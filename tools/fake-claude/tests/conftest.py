@@ -162,14 +162,28 @@ class TmuxPane:
         assert found, f"{text!r} never appeared on screen:\n{self.screen()}"
 
     def dead_status(self):
-        """None while the process runs, else its exit status (remain-on-exit keeps the pane)."""
-        out = self.tmux("display-message", "-p", "#{pane_dead} #{pane_dead_status}").stdout.split()
-        return int(out[1]) if out and out[0] == "1" else None
+        """None while the process runs, else its exit status (128+n for signal n).
+
+        remain-on-exit keeps the dead pane; tmux may mark it dead (pty closed) a moment
+        before it has reaped the process, so "dead without a status yet" counts as running.
+        """
+        done = self.tmux("display-message", "-p", "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}")
+        assert done.returncode == 0, f"tmux display-message failed: {done.stderr}"
+        dead, status, signal_number = (done.stdout.strip().split(":") + ["", "", ""])[:3]
+        if dead != "1":
+            return None
+        if status:
+            return int(status)
+        return 128 + int(signal_number) if signal_number else None
 
     def wait_exit(self, timeout=5.0):
-        status = wait_until(lambda: self.dead_status() is not None, timeout)
-        assert status is not None, f"process still running:\n{self.screen()}"
-        return self.dead_status()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status = self.dead_status()
+            if status is not None:
+                return status
+            time.sleep(0.02)
+        raise AssertionError(f"process still running after {timeout}s:\n{self.screen()}")
 
     def pane_pid(self):
         return int(self.tmux("display-message", "-p", "#{pane_pid}").stdout.strip())
