@@ -185,9 +185,6 @@ class TmuxPane:
             time.sleep(0.02)
         raise AssertionError(f"process still running after {timeout}s:\n{self.screen()}")
 
-    def pane_pid(self):
-        return int(self.tmux("display-message", "-p", "#{pane_pid}").stdout.strip())
-
     def kill(self):
         self.tmux("kill-server")
 

@@ -1,6 +1,7 @@
 """Start-up checks and argument parsing, run without a terminal (-p or refusals)."""
 
 import os
+import subprocess
 import uuid
 
 import pytest
@@ -99,7 +100,6 @@ def test_runs_when_installed_as_claude_on_path(sandbox, tmp_path):
     bin_dir.mkdir()
     (bin_dir / "claude").symlink_to(CLAUDE)
     env = {**sandbox.env, "PATH": f"{bin_dir}:{sandbox.env['PATH']}"}
-    import subprocess
     done = subprocess.run(["claude", "-p", "--settings", str(sandbox.settings_file), "via path"],
                           cwd=sandbox.repo, env=env, capture_output=True, text=True, timeout=20)
     assert done.returncode == 0, done.stderr

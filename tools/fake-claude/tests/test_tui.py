@@ -1,7 +1,6 @@
 """The interactive stand-in driven the way a supervisor drives it: in a tmux pane, with send-keys,
 paste-buffer and capture-pane, checking the hook events it records."""
 
-import json
 import time
 import uuid
 
