@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shlex
+import signal
 import subprocess
 import time
 import uuid
@@ -133,6 +134,8 @@ class TmuxPane:
         command = shlex.join([str(CLAUDE), *args])
         self.tmux("-f", str(config), "new-session", "-d", "-x", str(width), "-y", str(height),
                   "-c", str(cwd or sandbox.repo), command)
+        server = self.tmux("display-message", "-p", "#{socket_path} #{pid}").stdout.split()
+        self.socket_path, self.server_pid = server[0], int(server[1])
 
     def tmux(self, *args, stdin=None):
         return subprocess.run(["tmux", "-L", self.socket, *args], env=self.sandbox.env, input=stdin,
@@ -177,16 +180,33 @@ class TmuxPane:
         return 128 + int(signal_number) if signal_number else None
 
     def wait_exit(self, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        """The exit status of the pane's process, once it has ended.
+
+        tmux built with libutempter can miss a SIGCHLD and leave the exited process an unreaped
+        zombie, so the pane never reads as dead (tmux/tmux#311, #4559). After a short wait we
+        poke the server with SIGCHLD, which makes it reap: the known workaround.
+        """
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
             status = self.dead_status()
             if status is not None:
                 return status
-            time.sleep(0.02)
+            if time.monotonic() - started > 0.3:
+                os.kill(self.server_pid, signal.SIGCHLD)
+            time.sleep(0.05)
         raise AssertionError(f"process still running after {timeout}s:\n{self.screen()}")
 
+    def is_running(self):
+        """True if the process is alive (after letting tmux reap a zombie it may have missed)."""
+        os.kill(self.server_pid, signal.SIGCHLD)
+        time.sleep(0.1)
+        return self.dead_status() is None
+
     def kill(self):
+        """Stop the private server and remove its socket file (tmux leaves it behind)."""
         self.tmux("kill-server")
+        if self.socket_path:
+            Path(self.socket_path).unlink(missing_ok=True)
 
 
 @pytest.fixture

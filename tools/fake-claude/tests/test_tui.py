@@ -53,7 +53,7 @@ def test_interactive_turn_with_permission_prompt_answered_1(sandbox, pane):
     assert sandbox.events()[1]["prompt"] == "fix the bug"
     assert (sandbox.repo / "from-bash.txt").read_text() == "hi\n"
     agent.wait_screen("? for shortcuts")
-    assert agent.dead_status() is None  # still alive at its prompt
+    assert agent.is_running()  # still alive at its prompt
 
 
 def test_permission_denied_with_esc_after_a_permission_notification(sandbox, pane):
@@ -256,7 +256,7 @@ def test_ctrl_d_exits_only_on_an_empty_composer(sandbox, pane):
     agent.type("draft")
     agent.press("C-d")
     time.sleep(0.3)
-    assert agent.dead_status() is None
+    assert agent.is_running()
     agent.press("BSpace", "BSpace", "BSpace", "BSpace", "BSpace")
     time.sleep(0.1)
     agent.press("C-d")
@@ -283,7 +283,7 @@ def test_stop_failure_in_an_interactive_turn_keeps_the_session(sandbox, pane):
     agent = start(pane, sandbox)
     assert sandbox.wait_for_event("StopFailure")["error"] == "overloaded"
     agent.wait_screen("Overloaded")
-    assert "Stop" not in sandbox.names() and agent.dead_status() is None
+    assert "Stop" not in sandbox.names() and agent.is_running()
 
 
 def test_scenario_exit_code_after_a_turn(sandbox, pane):
