@@ -1,0 +1,233 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The exec WebSocket (§4, §5.3): new commands, attach (path and legacy form), frames, faults.
+struct ExecSocket {
+    enum Outcome: Sendable { case exited, disconnected, writeFailed }
+
+    let store: SpriteStore
+    let state: SimState
+
+    func register(on router: Router<SimContext>) {
+        for path in ["/v1/sprites/:name/exec", "/v1/sprites/:name/exec/:id"] {
+            router.ws(RouterPath(path)) { req, ctx in
+                await shouldUpgrade(req, ctx)
+            } onUpgrade: { inbound, outbound, ctx in
+                await serve(inbound, outbound, ctx)
+            }
+        }
+    }
+
+    private func shouldUpgrade(_ req: Request, _ ctx: SimContext) async -> RouterShouldUpgrade {
+        let name = param(ctx, "name")
+        let q = Query(req.uri.query)
+        guard state.authorized(req.headers[.authorization]), !state.peekRateLimit("exec"),
+              store.get(name) != nil else { return .dontUpgrade }
+        if let id = ctx.parameters.get("id") {
+            guard !state.faults.current.attachPath404, store.session(name, id) != nil else { return .dontUpgrade }
+        } else if let id = q.first("id") {
+            guard store.session(name, id) != nil else { return .dontUpgrade }
+        } else if q.all("cmd").isEmpty && q.first("path") == nil {
+            return .dontUpgrade
+        }
+        await store.touch(name)
+        state.record(LoggedRequest(method: "GET", path: req.uri.path, query: req.uri.query ?? "", status: 101,
+                                   time: Date(), websocket: true))
+        var headers = HTTPFields()
+        headers[HTTPField.Name("Sprite-Version")!] = state.spriteVersion
+        headers[HTTPField.Name("X-Sprite-Capabilities")!] = "signal"
+        return .upgrade(headers)
+    }
+
+    private func spec(_ q: Query, sprite: String) -> CommandSpec {
+        var argv = q.all("cmd")
+        let path = q.first("path") ?? argv.first ?? "bash"
+        if argv.isEmpty { argv = [path] }
+        let tty = q.bool("tty") ?? false
+        var env: [String: String]?
+        let pairs = q.all("env")
+        if !pairs.isEmpty {
+            env = [:]
+            for p in pairs {
+                let kv = p.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                env?[String(kv[0])] = kv.count > 1 ? String(kv[1]) : ""
+            }
+        }
+        let home = store.homeDir(sprite).path
+        var dir = home
+        if let d = q.first("dir"), !d.isEmpty {
+            if d == "/home/sprite" || d.hasPrefix("/home/sprite/") { dir = home + d.dropFirst("/home/sprite".count) }
+            else if d.hasPrefix("/") { dir = d } else { dir = home + "/" + d }
+        }
+        return CommandSpec(argv: argv, path: path, environment: store.environment(for: sprite, requested: env, tty: tty),
+                           directory: dir, tty: tty, rows: q.int("rows") ?? 24, cols: q.int("cols") ?? 80,
+                           stdin: q.bool("stdin") ?? tty)
+    }
+
+    private func serve(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter,
+                       _ ctx: WebSocketRouterContext<SimContext>) async {
+        let rc = ctx.requestContext
+        let name = param(rc, "name")
+        let q = Query(ctx.request.uri.query)
+        let faults = state.faults.current
+        let session: ProcessSession
+        let subscription: (id: UUID, events: AsyncStream<SessionEvent>)
+        let isOwner: Bool
+        if let id = rc.parameters.get("id") ?? q.first("id") {
+            guard let s = store.session(name, id) else {
+                try? await outbound.close(.normalClosure, reason: "session not found")
+                return
+            }
+            session = s
+            subscription = s.subscribe(replay: true)
+            isOwner = false
+        } else {
+            let store = self.store
+            do {
+                session = try ProcessSession(
+                    spec: spec(q, sprite: name), spriteName: name, scrollbackLimit: store.options.scrollbackLimit,
+                    onOutput: { store.markActive(name) },
+                    onExit: { s, code in store.sessionEnded(s, code: code) })
+            } catch {
+                try? await outbound.writeBinaryMessage(ByteBuffer(bytes: [2] + Array("\(error)\n".utf8)))
+                try? await outbound.writeBinaryMessage(ByteBuffer(bytes: [3, 127]))
+                return
+            }
+            store.register(session)
+            subscription = session.owner
+            isOwner = true
+        }
+        let socketId = store.addSocket(sprite: name) { rc.channel.close(promise: nil) }
+        defer {
+            store.removeSocket(socketId)
+            session.unsubscribe(subscription.id)
+        }
+
+        if faults.closeMode != .noFrames {
+            var info: [String: Any] = [
+                "type": "session_info",
+                "session_id": state.sessionIdAsString.current ? String(session.pid) as Any : Int(session.pid) as Any,
+                "command": session.command, "created": Int(session.created.timeIntervalSince1970),
+                "is_owner": isOwner, "tty": session.tty,
+            ]
+            if session.tty { let sz = session.size; info["rows"] = sz.rows; info["cols"] = sz.cols }
+            let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
+            try? await outbound.writeTextMessage(String(decoding: data, as: UTF8.self))
+        }
+
+        // The inbound stream allows one iterator and WSCore reads it again after this handler
+        // returns, so the reader must have finished before we return.
+        let exited = await withTaskGroup(of: Outcome.self) { group in
+            group.addTask { await readInput(inbound, session); return .disconnected }
+            group.addTask {
+                await writeOutput(subscription.events, outbound, session: session, faults: faults) ? .exited : .writeFailed
+            }
+            let first = await group.next() ?? .disconnected
+            switch first {
+            case .exited:
+                try? await outbound.close(.normalClosure, reason: nil)
+                let guardTask = Task {
+                    try? await Task.sleep(for: .seconds(2))
+                    if !Task.isCancelled { rc.channel.close(promise: nil) }
+                }
+                _ = await group.next()
+                guardTask.cancel()
+            case .disconnected:
+                group.cancelAll()
+                _ = await group.next()
+            case .writeFailed:
+                rc.channel.close(promise: nil)
+                _ = await group.next()
+            }
+            return first == .exited
+        }
+        if !exited && isOwner && session.isRunning {
+            applyDisconnectPolicy(session, q)
+        }
+    }
+
+    /// After the creator disconnects, a process may live on for `max_run_after_disconnect`
+    /// (default: TTY forever, non-TTY 10 s; `0` = forever).
+    private func applyDisconnectPolicy(_ session: ProcessSession, _ q: Query) {
+        let limit = parseDuration(q.first("max_run_after_disconnect")) ?? (session.tty ? 0 : 10)
+        guard limit > 0 else { return }
+        Task {
+            try? await Task.sleep(for: .seconds(limit))
+            if session.isRunning && !session.hasAttachedSockets {
+                session.signal(SIGTERM)
+                try? await Task.sleep(for: .seconds(2))
+                session.signal(SIGKILL)
+            }
+        }
+    }
+
+    private func readInput(_ inbound: WebSocketInboundStream, _ session: ProcessSession) async {
+        do {
+            for try await message in inbound.messages(maxSize: 1 << 24) {
+                switch message {
+                case .binary(let buf):
+                    let bytes = Array(buf.readableBytesView)
+                    guard !bytes.isEmpty else { continue }
+                    if session.tty { session.writeStdin(bytes); continue }
+                    switch bytes[0] {
+                    case 0: session.writeStdin(Array(bytes.dropFirst()))
+                    case 4: session.closeStdin()
+                    default: continue
+                    }
+                case .text(let text):
+                    guard let obj = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
+                    switch obj["type"] as? String {
+                    case "resize":
+                        if let c = obj["cols"] as? Int, let r = obj["rows"] as? Int { session.resize(rows: r, cols: c) }
+                    case "signal":
+                        if let s = obj["signal"] as? String, let n = Signals.number(s) { session.signal(n) }
+                    default: continue
+                    }
+                }
+            }
+        } catch {}
+    }
+
+    /// Returns true once the exit was handled (frame sent or withheld per the fault switch).
+    private func writeOutput(_ events: AsyncStream<SessionEvent>, _ out: WebSocketOutboundWriter,
+                             session: ProcessSession, faults: Faults) async -> Bool {
+        let silent = faults.closeMode == .noFrames
+        for await event in events {
+            do {
+                switch event {
+                case .stdout(let b):
+                    if silent { continue }
+                    try await out.writeBinaryMessage(ByteBuffer(bytes: session.tty ? b : [1] + b))
+                case .stderr(let b):
+                    if silent { continue }
+                    try await out.writeBinaryMessage(ByteBuffer(bytes: session.tty ? b : [2] + b))
+                case .exit(let code):
+                    switch faults.closeMode {
+                    case .normal:
+                        if session.tty {
+                            try await out.writeTextMessage("{\"type\":\"exit\",\"exit_code\":\(code)}")
+                        } else {
+                            try await out.writeBinaryMessage(ByteBuffer(bytes: [3, UInt8(code & 0xff)]))
+                        }
+                        let delay = state.faults.current.closeDelay
+                        if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
+                    case .noExit1000, .noFrames:
+                        try await out.close(.normalClosure, reason: nil)
+                    case .noExit1011:
+                        try await out.close(.unexpectedServerError, reason: "internal error")
+                    }
+                    return true
+                }
+            } catch {
+                return false
+            }
+        }
+        return false
+    }
+}

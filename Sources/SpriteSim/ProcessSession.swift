@@ -1,0 +1,209 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a session tells its listeners.
+enum SessionEvent: Sendable {
+    case stdout([UInt8])
+    case stderr([UInt8])
+    case exit(Int)
+}
+
+/// How a command is to be started.
+struct CommandSpec: Sendable {
+    var argv: [String]
+    var path: String
+    var environment: [String: String]
+    var directory: String
+    var tty: Bool
+    var rows: Int
+    var cols: Int
+    var stdin: Bool
+}
+
+/// One running command ("session"): a local process with pipes or a PTY, a bounded
+/// scrollback, and any number of listeners (the creator's socket and attached ones).
+final class ProcessSession: @unchecked Sendable {
+    let pid: Int32
+    let spriteName: String
+    let command: String
+    let workdir: String
+    let tty: Bool
+    let created = Date()
+
+    private struct State {
+        var scrollback: [UInt8] = []
+        var listeners: [UUID: AsyncStream<SessionEvent>.Continuation] = [:]
+        var exitCode: Int?
+        var lastActivity = Date()
+        var bytesOut = 0
+        var stdinFD: Int32 = -1
+        var rows: Int
+        var cols: Int
+        var attachedSockets = 0
+    }
+    private let state: Locked<State>
+    private let masterFD: Int32
+    private let scrollbackLimit: Int
+    private let onOutput: @Sendable () -> Void
+    private let onExit: @Sendable (ProcessSession, Int) -> Void
+    /// The creator's subscription, registered before the process can produce output.
+    let owner: (id: UUID, events: AsyncStream<SessionEvent>)
+
+    /// Starts the process. Output readers and the reaper run on their own threads.
+    init(spec: CommandSpec, spriteName: String, scrollbackLimit: Int,
+         onOutput: @escaping @Sendable () -> Void,
+         onExit: @escaping @Sendable (ProcessSession, Int) -> Void) throws {
+        self.spriteName = spriteName
+        self.command = spec.argv.joined(separator: " ")
+        self.workdir = spec.directory
+        self.tty = spec.tty
+        self.scrollbackLimit = scrollbackLimit
+        self.onOutput = onOutput
+        self.onExit = onExit
+        let launched = try Spawner.launch(spec)
+        self.pid = launched.pid
+        self.masterFD = launched.master
+        var st = State(rows: spec.rows, cols: spec.cols)
+        st.stdinFD = launched.stdin
+        let ownerId = UUID()
+        let (stream, cont) = AsyncStream<SessionEvent>.makeStream()
+        st.listeners[ownerId] = cont
+        st.attachedSockets = 1
+        self.owner = (ownerId, stream)
+        self.state = Locked(st)
+        var readers: [(Int32, Bool)] = []
+        if spec.tty { readers.append((launched.master, false)) } else {
+            readers.append((launched.stdout, false))
+            readers.append((launched.stderr, true))
+        }
+        startThreads(readers: readers)
+    }
+
+    var exitCode: Int? { state.withLock { $0.exitCode } }
+    var isRunning: Bool { exitCode == nil }
+    var lastActivity: Date { state.withLock { $0.lastActivity } }
+    var size: (rows: Int, cols: Int) { state.withLock { ($0.rows, $0.cols) } }
+    var hasAttachedSockets: Bool { state.withLock { $0.attachedSockets > 0 } }
+    var bytesPerSecond: Double {
+        let (bytes, created) = state.withLock { ($0.bytesOut, self.created) }
+        let age = max(Date().timeIntervalSince(created), 0.001)
+        return Double(bytes) / age
+    }
+
+    /// Registers a listener. With `replay`, the scrollback comes first as one stdout event.
+    /// If the session has already ended, the exit event follows at once.
+    func subscribe(replay: Bool) -> (id: UUID, events: AsyncStream<SessionEvent>) {
+        let id = UUID()
+        let (stream, cont) = AsyncStream<SessionEvent>.makeStream()
+        state.withLock { st in
+            if replay, !st.scrollback.isEmpty { cont.yield(.stdout(st.scrollback)) }
+            if let code = st.exitCode {
+                cont.yield(.exit(code))
+                cont.finish()
+            } else {
+                st.listeners[id] = cont
+            }
+            st.attachedSockets += 1
+        }
+        return (id, stream)
+    }
+
+    func unsubscribe(_ id: UUID) {
+        state.withLock { st in
+            st.listeners.removeValue(forKey: id)?.finish()
+            st.attachedSockets -= 1
+        }
+    }
+
+    func writeStdin(_ bytes: [UInt8]) {
+        let fd = tty ? masterFD : state.withLock { $0.stdinFD }
+        guard fd >= 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
+    }
+
+    func closeStdin() {
+        guard !tty else { return }
+        state.withLock { st in
+            if st.stdinFD >= 0 { close(st.stdinFD); st.stdinFD = -1 }
+        }
+    }
+
+    func resize(rows: Int, cols: Int) {
+        guard tty else { return }
+        state.withLock { $0.rows = rows; $0.cols = cols }
+        Spawner.setWindowSize(masterFD, rows: rows, cols: cols)
+    }
+
+    /// Sends a signal to the whole process group.
+    func signal(_ sig: Int32) {
+        guard isRunning else { return }
+        kill(-pid, sig)
+        kill(pid, sig)
+    }
+
+    // MARK: - threads
+
+    private func startThreads(readers: [(Int32, Bool)]) {
+        let group = DispatchGroup()
+        for (fd, isErr) in readers {
+            group.enter()
+            let t = Thread { [self] in
+                var buf = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    self.deliver(Array(buf[0..<n]), isErr: isErr)
+                }
+                if !self.tty { close(fd) }
+                group.leave()
+            }
+            t.start()
+        }
+        let reaper = Thread { [self] in
+            var status: Int32 = 0
+            while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
+            let sig = status & 0x7f
+            let code = sig == 0 ? Int((status >> 8) & 0xff) : 128 + Int(sig)
+            // Let the readers drain what the process wrote; don't wait forever on
+            // grandchildren that keep the pipe open.
+            _ = group.wait(timeout: .now() + 2)
+            self.finish(code)
+        }
+        reaper.start()
+    }
+
+    private func deliver(_ bytes: [UInt8], isErr: Bool) {
+        state.withLock { st in
+            st.scrollback.append(contentsOf: bytes)
+            if st.scrollback.count > scrollbackLimit {
+                st.scrollback.removeFirst(st.scrollback.count - scrollbackLimit)
+            }
+            st.lastActivity = Date()
+            st.bytesOut += bytes.count
+            for cont in st.listeners.values { cont.yield(isErr ? .stderr(bytes) : .stdout(bytes)) }
+        }
+        onOutput()
+    }
+
+    private func finish(_ code: Int) {
+        state.withLock { st in
+            st.exitCode = code
+            for cont in st.listeners.values {
+                cont.yield(.exit(code))
+                cont.finish()
+            }
+            st.listeners.removeAll()
+            if st.stdinFD >= 0 { close(st.stdinFD); st.stdinFD = -1 }
+        }
+        if tty { close(masterFD) }
+        onExit(self, code)
+    }
+}

@@ -1,0 +1,325 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import WSClient
+
+/// A command to run in a sprite (§4.1).
+public struct ExecCommand: Sendable {
+    /// argv, argv[0] first; sent as repeated `cmd` with `path=argv[0]`.
+    public var argv: [String]
+    /// Replaces the sprite's default environment when set (send a complete one).
+    public var environment: [String: String]?
+    /// Working directory (default: the sprite's home).
+    public var directory: String?
+    public var tty: Bool
+    public var rows: Int
+    public var cols: Int
+    /// Whether you will send input. Without it the server gives the command no stdin.
+    public var stdin: Bool
+    /// How long the process may outlive a disconnect, e.g. `"10s"`, `"0"` = forever
+    /// (server defaults: TTY forever, non-TTY 10 s).
+    public var maxRunAfterDisconnect: String?
+
+    public init(_ argv: [String], environment: [String: String]? = nil, directory: String? = nil,
+                tty: Bool = false, rows: Int = 24, cols: Int = 80, stdin: Bool? = nil,
+                maxRunAfterDisconnect: String? = nil) {
+        self.argv = argv
+        self.environment = environment
+        self.directory = directory
+        self.tty = tty
+        self.rows = rows
+        self.cols = cols
+        self.stdin = stdin ?? tty
+        self.maxRunAfterDisconnect = maxRunAfterDisconnect
+    }
+
+    /// The query string: `cmd` repeated (argv[0] first), `path`, `env`, `dir`, `tty`, `rows`, `cols`, `stdin`.
+    var queryItems: [(String, String)] {
+        var q = argv.map { ("cmd", $0) }
+        if let first = argv.first { q.append(("path", first)) }
+        for (k, v) in (environment ?? [:]).sorted(by: { $0.key < $1.key }) { q.append(("env", "\(k)=\(v)")) }
+        if let directory { q.append(("dir", directory)) }
+        if tty { q += [("tty", "true"), ("rows", String(rows)), ("cols", String(cols))] }
+        q.append(("stdin", stdin ? "true" : "false"))
+        if let m = maxRunAfterDisconnect { q.append(("max_run_after_disconnect", m)) }
+        return q
+    }
+}
+
+/// The first message on every exec socket.
+public struct SessionInfo: Sendable, Equatable {
+    /// The session id (the PID) — a string whatever JSON type the server sent.
+    public var id: String
+    public var command: String
+    public var tty: Bool
+    public var isOwner: Bool
+    public var rows: Int?
+    public var cols: Int?
+    init(json o: [String: Any]) {
+        id = JSON.string(o["session_id"]) ?? ""
+        command = o["command"] as? String ?? ""
+        tty = o["tty"] as? Bool ?? false
+        isOwner = o["is_owner"] as? Bool ?? false
+        rows = JSON.int(o["rows"])
+        cols = JSON.int(o["cols"])
+    }
+}
+
+/// What an exec socket delivers after `session_info`.
+public enum ExecEvent: Sendable, Equatable {
+    /// stdout (in TTY mode: all terminal output). Attach replays the scrollback as stdout first.
+    case stdout([UInt8])
+    case stderr([UInt8])
+    /// The command's exit status; the stream ends after it.
+    case exit(Int)
+    /// Any other JSON text message (`port_opened`, …), raw.
+    case message(String)
+}
+
+/// A finished command.
+public struct ExecResult: Sendable, Equatable {
+    public var exitCode: Int
+    public var stdout: [UInt8]
+    public var stderr: [UInt8]
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+    /// Throws `.exitStatus` unless the exit code is 0.
+    @discardableResult public func check() throws -> ExecResult {
+        guard exitCode == 0 else { throw SpritesError.exitStatus(code: exitCode, stderr: stderrText) }
+        return self
+    }
+}
+
+/// A live exec socket: a new command or an attachment to an existing session.
+///
+/// Read `events` (one reader only). The stream ends after `.exit`; if the socket closes without an
+/// exit frame it throws `SpritesError.connectionLost` — never a silent success. The client closes
+/// the socket as soon as the exit frame arrives and sends ping frames every 15 s.
+public final class ExecSession: Sendable {
+    public let info: SessionInfo
+    public let events: AsyncThrowingStream<ExecEvent, any Error>
+    private let outbound: WebSocketOutboundWriter
+    private let detached: Locked<Bool>
+
+    init(info: SessionInfo, events: AsyncThrowingStream<ExecEvent, any Error>,
+         outbound: WebSocketOutboundWriter, detached: Locked<Bool>) {
+        self.info = info
+        self.events = events
+        self.outbound = outbound
+        self.detached = detached
+    }
+
+    /// Sends input: a `0x00`-prefixed frame in non-TTY mode, raw bytes in TTY mode.
+    public func send(_ bytes: [UInt8]) async throws {
+        let frame = info.tty ? bytes : [0] + bytes
+        do { try await outbound.writeBinaryMessage(ByteBuffer(bytes: frame)) } catch {
+            throw SpritesError.transport("cannot send input: \(error)")
+        }
+    }
+
+    /// Ends input (`0x04` frame). In TTY mode there is no EOF frame; send Ctrl-D (`0x04`) instead.
+    public func closeStdin() async throws {
+        if info.tty { return }
+        do { try await outbound.writeBinaryMessage(ByteBuffer(bytes: [4])) } catch {
+            throw SpritesError.transport("cannot close input: \(error)")
+        }
+    }
+
+    /// Resizes the terminal (TTY only).
+    public func resize(rows: Int, cols: Int) async throws {
+        guard info.tty else { return }
+        try await text("{\"type\":\"resize\",\"cols\":\(cols),\"rows\":\(rows)}")
+    }
+
+    /// Sends `{"type":"signal"}` over the socket (`TERM`, `INT`, `KILL`, …). Use it only when the
+    /// server advertises the `signal` capability; otherwise `SpritesClient.killSession`.
+    public func signal(_ name: String) async throws {
+        let bare = name.uppercased().hasPrefix("SIG") ? String(name.uppercased().dropFirst(3)) : name.uppercased()
+        try await text("{\"type\":\"signal\",\"signal\":\"\(bare)\"}")
+    }
+
+    /// Closes the socket without ending the command; it lives on per `max_run_after_disconnect`
+    /// and can be re-attached with `SpritesClient.attach`. `events` then ends without error.
+    public func detach() async {
+        detached.withLock { $0 = true }
+        try? await outbound.close(.normalClosure, reason: "detach")
+    }
+
+    /// Reads every event into an `ExecResult`. A lost socket throws `.connectionLost` with the
+    /// output received so far.
+    public func collect() async throws -> ExecResult {
+        var out: [UInt8] = [], err: [UInt8] = []
+        do {
+            for try await event in events {
+                switch event {
+                case .stdout(let b): out += b
+                case .stderr(let b): err += b
+                case .exit(let code): return ExecResult(exitCode: code, stdout: out, stderr: err)
+                case .message: continue
+                }
+            }
+            throw SpritesError.connectionLost(reason: "stream ended without an exit status", stdout: out, stderr: err)
+        } catch SpritesError.connectionLost(let reason, _, _) {
+            throw SpritesError.connectionLost(reason: reason, stdout: out, stderr: err)
+        }
+    }
+
+    private func text(_ s: String) async throws {
+        do { try await outbound.writeTextMessage(s) } catch {
+            throw SpritesError.transport("cannot send control message: \(error)")
+        }
+    }
+}
+
+extension SpritesClient {
+    /// Starts a command and returns once `session_info` arrived.
+    public func exec(_ sprite: String, _ command: ExecCommand) async throws -> ExecSession {
+        let url = wsURL(spriteURL(sprite, "/exec?\(Self.query(command.queryItems))"))
+        do {
+            return try await connect(url)
+        } catch ConnectFailure.upgradeRefused {
+            throw await upgradeError(probe: spriteURL(sprite, "/exec"))
+        }
+    }
+
+    /// Attaches to a running session: `session_info`, then the scrollback as stdout, then live
+    /// output. Tries the path form `…/exec/{id}` and falls back to the legacy `…/exec?id=` on 404.
+    public func attach(_ sprite: String, sessionId: String, stdin: Bool = false) async throws -> ExecSession {
+        let q = Self.query([("stdin", stdin ? "true" : "false")])
+        let pathForm = wsURL(spriteURL(sprite, "/exec/\(Self.segment(sessionId))?\(q)"))
+        do {
+            return try await connect(pathForm)
+        } catch ConnectFailure.upgradeRefused {
+            let err = await upgradeError(probe: spriteURL(sprite, "/exec/\(Self.segment(sessionId))"))
+            guard err.status == 404 else { throw err }
+        }
+        let legacy = wsURL(spriteURL(sprite, "/exec?\(Self.query([("id", sessionId), ("stdin", stdin ? "true" : "false")]))"))
+        do {
+            return try await connect(legacy)
+        } catch ConnectFailure.upgradeRefused {
+            let err = await upgradeError(probe: spriteURL(sprite, "/exec/\(Self.segment(sessionId))"))
+            throw err.status == nil ? SpritesError.api(APIError(status: 404, body: Array("session not found".utf8), retryAfterHeader: nil)) : err
+        }
+    }
+
+    /// Runs a command to completion. `stdin`, when given, is sent and then closed.
+    public func run(_ sprite: String, _ argv: [String], stdin: [UInt8]? = nil,
+                    environment: [String: String]? = nil, directory: String? = nil) async throws -> ExecResult {
+        let cmd = ExecCommand(argv, environment: environment, directory: directory, stdin: stdin != nil)
+        let session = try await exec(sprite, cmd)
+        if let stdin {
+            var offset = 0
+            while offset < stdin.count {
+                let end = min(stdin.count, offset + 65536)
+                try await session.send(Array(stdin[offset..<end]))
+                offset = end
+            }
+            try await session.closeStdin()
+        }
+        return try await session.collect()
+    }
+
+    // MARK: - plumbing
+
+    enum ConnectFailure: Error { case upgradeRefused }
+
+    func wsURL(_ http: String) -> String {
+        if http.hasPrefix("https://") { return "wss://" + http.dropFirst(8) }
+        if http.hasPrefix("http://") { return "ws://" + http.dropFirst(7) }
+        return http
+    }
+
+    /// WSClient does not expose a refused upgrade's status, so ask the same path over plain HTTP.
+    func upgradeError(probe: String) async -> SpritesError {
+        let req = HTTPRequest(method: "GET", url: probe, headers: authHeaders, timeout: 15)
+        guard let a = try? await CurlTransport.perform(req) else {
+            return .transport("WebSocket upgrade refused and the server did not answer")
+        }
+        if a.status >= 400 { return .api(APIError(status: a.status, body: a.body, retryAfterHeader: a.headers["retry-after"])) }
+        return .transport("WebSocket upgrade refused by the server")
+    }
+
+    private func connect(_ url: String) async throws -> ExecSession {
+        var headers = HTTPFields()
+        headers[.authorization] = "Bearer \(token)"
+        let config = WebSocketClientConfiguration(
+            maxFrameSize: 1 << 24, additionalHeaders: headers, closeTimeout: .seconds(2),
+            autoPing: .enabled(timePeriod: .seconds(15)))
+        var logger = Logger(label: "sprites.exec")
+        logger.logLevel = .critical
+        let (events, eventsCont) = AsyncThrowingStream<ExecEvent, any Error>.makeStream()
+        let (setup, setupCont) = AsyncStream<Result<(SessionInfo, WebSocketOutboundWriter), any Error>>.makeStream()
+        let finished = Locked(false)   // exit seen (or stream ended)
+        let detached = Locked(false)
+
+        let client = WebSocketClient(url: url, configuration: config, logger: logger) { inbound, outbound, _ in
+            var tty = false
+            var started = false
+            for try await message in inbound.messages(maxSize: 1 << 26) {
+                switch message {
+                case .text(let text):
+                    guard let o = JSON.object(Array(text.utf8)) else { continue }
+                    switch o["type"] as? String {
+                    case "session_info" where !started:
+                        let info = SessionInfo(json: o)
+                        tty = info.tty
+                        started = true
+                        setupCont.yield(.success((info, outbound)))
+                        setupCont.finish()
+                    case "exit":
+                        finished.withLock { $0 = true }
+                        eventsCont.yield(.exit(JSON.int(o["exit_code"]) ?? 0))
+                        eventsCont.finish()
+                        return
+                    default:
+                        eventsCont.yield(.message(text))
+                    }
+                case .binary(let buf):
+                    let bytes = Array(buf.readableBytesView)
+                    guard !bytes.isEmpty else { continue }
+                    if tty { eventsCont.yield(.stdout(bytes)); continue }
+                    let payload = Array(bytes.dropFirst())
+                    switch bytes[0] {
+                    case 1: eventsCont.yield(.stdout(payload))
+                    case 2: eventsCont.yield(.stderr(payload))
+                    case 3:
+                        let code = payload.count >= 4
+                            ? Int(payload[0]) << 24 | Int(payload[1]) << 16 | Int(payload[2]) << 8 | Int(payload[3])
+                            : Int(payload.first ?? 0)
+                        finished.withLock { $0 = true }
+                        eventsCont.yield(.exit(code))
+                        eventsCont.finish()
+                        return
+                    default: continue
+                    }
+                }
+            }
+        }
+        Task {
+            var failure: (any Error)?
+            var reason = "closed"
+            do {
+                let close = try await client.run()
+                if let close { reason = "closed with code \(close.closeCode)" + (close.reason.map { " (\($0))" } ?? "") }
+                else { reason = "connection closed without a close frame" }
+            } catch let e as WebSocketClientError where e == .webSocketUpgradeFailed {
+                failure = ConnectFailure.upgradeRefused
+            } catch {
+                reason = "\(error)"
+                failure = SpritesError.transport("WebSocket: \(error)")
+            }
+            setupCont.yield(.failure(failure ?? SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])))
+            setupCont.finish()
+            if !finished.current {
+                if detached.current { eventsCont.finish() }
+                else { eventsCont.finish(throwing: SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])) }
+            }
+        }
+        for await result in setup {
+            let (info, outbound) = try result.get()
+            return ExecSession(info: info, events: events, outbound: outbound, detached: detached)
+        }
+        throw SpritesError.connectionLost(reason: "no session_info", stdout: [], stderr: [])
+    }
+}

@@ -1,1 +1,0 @@
-print("sprite-sim: not yet implemented")
