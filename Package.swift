@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TaskCore"],
+            dependencies: ["TaskCore", "Sandbox"],
             swiftSettings: strict
         ),
     ]

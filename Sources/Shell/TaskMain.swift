@@ -17,6 +17,10 @@ public enum TaskMain {
 
     public static func run(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
+        // A parent may have left signals blocked (test runners do); the shell needs SIGINT.
+        var none = sigset_t()
+        sigemptyset(&none)
+        sigprocmask(SIG_SETMASK, &none, nil)
         var args = Array(arguments.dropFirst())[...]
         if let first = args.first, builtInRequests.contains(where: { first == $0 || first.hasPrefix($0 + "=") }) {
             return runBuiltIn(Array(args))

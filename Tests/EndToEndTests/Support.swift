@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import Testing
 
 /// The built `task` binary, next to the test bundle (or $TASK_BIN).
@@ -20,10 +21,22 @@ func makeTemporaryFolder() -> String {
     return dir
 }
 
-struct RunResult {
+typealias RunResult = CommandResultText
+
+/// A finished command's status and output as text.
+struct CommandResultText {
     var status: Int32
     var stdout: String
     var stderr: String
+}
+
+/// Runs commands with a clean signal mask and default dispositions (the test runner's own
+/// blocked signals would otherwise leak into tmux and the shell under test).
+let sandbox = LocalSandbox()
+
+func runCommand(_ argv: [String], env: [String: String] = [:], stdin: Data? = nil) async throws -> CommandResultText {
+    let r = try await sandbox.run(argv, cwd: nil, env: env, stdin: stdin)
+    return CommandResultText(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
 }
 
 /// A fresh data folder and a way to run `task` against it.
@@ -33,109 +46,71 @@ struct TaskEnv {
 
     init() { home = makeTemporaryFolder() + "/home" }
 
+    /// Variables set for every run; NO_COLOR and TASK_AGENT are removed unless given here.
     var environment: [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        env["TASK_HOME"] = home
-        env["NO_COLOR"] = nil
-        env["TASK_AGENT"] = nil
+        var env = ["TASK_HOME": home]
         for (k, v) in extraEnvironment { env[k] = v }
         return env
     }
 
-    @discardableResult
-    func run(_ args: [String], stdin: Data? = nil) throws -> RunResult {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: taskBinary)
-        p.arguments = args
-        p.environment = environment
-        let out = Pipe(), err = Pipe(), inp = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = inp
-        try p.run()
-        // Drain both pipes while the child runs.
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        if let stdin { inp.fileHandleForWriting.write(stdin) }
-        try inp.fileHandleForWriting.close()
-        p.waitUntilExit()
-        group.wait()
-        return RunResult(
-            status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-            stderr: String(decoding: errData, as: UTF8.self))
+    var unsetArguments: [String] {
+        ["NO_COLOR", "TASK_AGENT"].filter { extraEnvironment[$0] == nil }.flatMap { ["-u", $0] }
     }
 
-    func script(_ text: String) throws -> RunResult { try run([], stdin: Data(text.utf8)) }
+    @discardableResult
+    func run(_ args: [String], stdin: Data? = nil) async throws -> RunResult {
+        try await runCommand(["/usr/bin/env"] + unsetArguments + [taskBinary] + args, env: environment, stdin: stdin ?? Data())
+    }
+
+    func script(_ text: String) async throws -> RunResult { try await run([], stdin: Data(text.utf8)) }
 }
 
 /// A tmux server of the test's own, holding one pane at a fixed size.
-final class Terminal {
+final class Terminal: Sendable {
     let socket = "task-test-\(UUID().uuidString.prefix(8))"
 
-    init(command: String, environment: [String: String], width: Int = 100, height: Int = 24) throws {
+    static func open(command: String, environment: [String: String], width: Int = 100, height: Int = 24) async throws -> Terminal {
+        let t = Terminal()
         let envPrefix = environment.map { "\($0.key)=\(shellQuote($0.value))" }.joined(separator: " ")
-        // The server this starts must not inherit a pipe we read to the end.
-        try tmux(["new-session", "-d", "-x", String(width), "-y", String(height), "env \(envPrefix) \(command); echo EXITED=$?; sleep 30"], capture: false)
+        try await t.tmux(["new-session", "-d", "-x", String(width), "-y", String(height), "env \(envPrefix) \(command); echo EXITED=$?; sleep 60"])
+        return t
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    /// Ends the tmux server.
+    func close() async {
+        _ = try? await tmux(["kill-server"])
+    }
 
     @discardableResult
-    func tmux(_ args: [String], capture: Bool = true) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "-L", socket, "-f", "/dev/null"] + args
-        var env = ProcessInfo.processInfo.environment
-        env["TMUX"] = nil
-        p.environment = env
-        p.standardError = FileHandle.nullDevice
-        guard capture else {
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            p.waitUntilExit()
-            return ""
-        }
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    func tmux(_ args: [String]) async throws -> String {
+        let r = try await runCommand(["/usr/bin/env", "-u", "TMUX", "tmux", "-L", socket, "-f", "/dev/null"] + args)
+        return r.stdout
     }
 
     /// Types text literally.
-    func type(_ text: String) throws { try tmux(["send-keys", "-t", "0", "-l", "--", text]) }
+    func type(_ text: String) async throws { try await tmux(["send-keys", "-t", "0", "-l", "--", text]) }
     /// Presses keys by name (Enter, C-c, Up, Tab…).
-    func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "0"] + keys) }
+    func press(_ keys: String...) async throws { try await tmux(["send-keys", "-t", "0"] + keys) }
 
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "0"]) }
+    func screen() async throws -> String { try await tmux(["capture-pane", "-p", "-t", "0"]) }
 
     /// Waits until the screen satisfies `condition`; returns the screen.
     @discardableResult
-    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) throws -> String {
+    func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
-            last = try screen()
+            last = try await screen()
             if condition(last) { return last }
-            Thread.sleep(forTimeInterval: 0.05)
+            try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("timed out waiting for \(what); screen was:\n\(last)")
         return last
     }
 
     @discardableResult
-    func waitFor(text: String, timeout: Double = 10) throws -> String {
-        try waitFor("'\(text)'", timeout: timeout) { $0.contains(text) }
-    }
-
-    /// The last non-empty line on screen.
-    func lastLine() throws -> String {
-        try screen().split(separator: "\n").last.map(String.init) ?? ""
+    func waitFor(text: String, timeout: Double = 10) async throws -> String {
+        try await waitFor("'\(text)'", timeout: timeout) { $0.contains(text) }
     }
 }
 

@@ -2,105 +2,118 @@ import Foundation
 import Testing
 
 /// The shell in a real terminal (tmux at a fixed size), driven by keys as a person would.
-@Suite("Shell in a terminal", .serialized)
+@Suite("Shell in a terminal")
 struct TerminalTests {
-    func open(_ env: TaskEnv, extra: [String: String] = [:]) throws -> Terminal {
-        var e = env.environment.filter { ["TASK_HOME", "PATH", "HOME", "LANG"].contains($0.key) }
+    /// Opens the shell in a fresh tmux server, waits for the prompt, runs `body`, closes the server.
+    func withShell(_ env: TaskEnv, extra: [String: String] = [:], _ body: (Terminal) async throws -> Void) async throws {
+        var e = env.environment
         e["TERM"] = "xterm-256color"
-        e["LANG"] = e["LANG"] ?? "C.UTF-8"
+        e["LANG"] = "C.UTF-8"
         for (k, v) in extra { e[k] = v }
-        let t = try Terminal(command: shellQuote(taskBinary), environment: e)
-        try t.waitFor(text: "task> ")
-        return t
-    }
-
-    @Test func promptCompletionAndListingIdsWithTitles() throws {
-        let env = TaskEnv()
-        try env.run(["new", "Fix login"])
-        try env.run(["new", "Write docs"])
-        let t = try open(env)
-        try t.type("li")
-        try t.press("Tab")
-        try t.waitFor(text: "task> list ")
-        try t.press("Enter")
-        try t.waitFor(text: "Write docs")
-        try t.type("show ")
-        try t.press("Tab")
-        let screen = try t.waitFor(text: "2  Write docs  (backlog)")
-        #expect(screen.contains("1  Fix login  (backlog)"))
-        try t.type("2")
-        try t.press("Enter")
-        try t.waitFor(text: "#2 Write docs")
-    }
-
-    @Test func upArrowRecallsACommandFromAPreviousSession() throws {
-        let env = TaskEnv()
+        let t = try await Terminal.open(command: shellQuote(taskBinary), environment: e)
         do {
-            let first = try open(env)
-            try first.type("new 'remembered across sessions'")
-            try first.press("Enter")
-            try first.waitFor(text: "1\n")
-            try first.press("C-d")
-            try first.waitFor(text: "EXITED=0")
+            try await t.waitFor(text: "task>")
+            try await body(t)
+        } catch {
+            await t.close()
+            throw error
         }
-        let second = try open(env)
-        try second.press("Up")
-        try second.waitFor(text: "task> new 'remembered across sessions'")
-        let h = try env.run(["history", "--search", "remembered"])
+        await t.close()
+    }
+
+    @Test func promptCompletionAndListingIdsWithTitles() async throws {
+        let env = TaskEnv()
+        try await env.run(["new", "Fix login"])
+        try await env.run(["new", "Write docs"])
+        try await withShell(env) { t in
+            try await t.type("li")
+            try await t.press("Tab")
+            try await t.waitFor(text: "task> list")
+            try await t.press("Enter")
+            try await t.waitFor(text: "Write docs")
+            try await t.type("show ")
+            try await t.press("Tab")
+            let screen = try await t.waitFor(text: "2  Write docs  (backlog)")
+            #expect(screen.contains("1  Fix login  (backlog)"))
+            try await t.type("2")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#2 Write docs")
+        }
+    }
+
+    @Test func upArrowRecallsACommandFromAPreviousSession() async throws {
+        let env = TaskEnv()
+        try await withShell(env) { t in
+            try await t.type("new 'remembered across sessions'")
+            try await t.press("Enter")
+            try await t.waitFor(text: "1\n")
+            try await t.press("C-d")
+            try await t.waitFor(text: "EXITED=0")
+        }
+        try await withShell(env) { t in
+            try await t.press("Up")
+            try await t.waitFor(text: "task> new 'remembered across sessions'")
+        }
+        let h = try await env.run(["history", "--search", "remembered"])
         #expect(h.stdout.contains("new 'remembered across sessions'"))
     }
 
-    @Test func ctrlCClearsTheLineAndCtrlDExitsZero() throws {
+    @Test func ctrlCClearsTheLineAndCtrlDExitsZero() async throws {
         let env = TaskEnv()
-        let t = try open(env)
-        try t.type("new 'half typed")
-        try t.press("C-c")
-        try t.waitFor("a fresh prompt") { $0.contains("^C\ntask> ") && $0.hasSuffix("task> \n") || $0.split(separator: "\n").last == "task>" }
-        try t.type("list")
-        try t.press("Enter")
-        try t.waitFor(text: "no tasks")
-        #expect(try env.run(["list", "--json"]).stdout == "[]\n")
-        try t.press("C-d")
-        try t.waitFor(text: "EXITED=0")
+        try await withShell(env) { t in
+            try await t.type("new 'half typed")
+            try await t.press("C-c")
+            try await t.waitFor(text: "^C\ntask>")
+            try await t.type("list")
+            try await t.press("Enter")
+            let screen = try await t.waitFor(text: "no tasks")
+            #expect(screen.contains("task> list\n"), "the dropped text must not be part of the next line")
+            try await t.press("C-d")
+            try await t.waitFor(text: "EXITED=0")
+        }
+        #expect(try await env.run(["list", "--json"]).stdout == "[]\n")
     }
 
-    @Test func nonASCIIInputWorks() throws {
+    @Test func nonASCIIInputWorks() async throws {
         let env = TaskEnv()
-        let t = try open(env)
-        try t.type("new 'añadir café ✓ 日本'")
-        try t.press("Enter")
-        try t.waitFor(text: "1\n")
-        #expect(try env.run(["show", "1", "--json"]).stdout.contains("añadir café ✓ 日本"))
+        try await withShell(env) { t in
+            try await t.type("new 'añadir café ✓ 日本'")
+            try await t.press("Enter")
+            try await t.waitFor(text: "1\n")
+        }
+        #expect(try await env.run(["show", "1", "--json"]).stdout.contains("añadir café ✓ 日本"))
     }
 
-    @Test func backgroundLinesAppearAboveAHalfTypedLineThatStillSubmits() throws {
+    @Test func backgroundLinesAppearAboveAHalfTypedLineThatStillSubmits() async throws {
         let env = TaskEnv()
-        let t = try open(env, extra: ["TASK_DEBUG_TICKER": "300:4"])
-        try t.type("new 'typed while")
-        let screen = try t.waitFor(text: "tick 4", timeout: 10)
-        let lines = screen.split(separator: "\n").map(String.init)
-        let prompt = try #require(lines.lastIndex { $0.hasPrefix("task> ") })
-        #expect(lines[prompt] == "task> new 'typed while")
-        let ticks = lines.indices.filter { lines[$0].hasPrefix("tick ") }
-        #expect(ticks.count == 4)
-        #expect(ticks.allSatisfy { $0 < prompt }, "ticks must be above the prompt")
-        try t.type(" ticking'")
-        try t.press("Enter")
-        try t.waitFor(text: "1\n")
-        let json = try env.run(["show", "1", "--json"]).stdout
+        try await withShell(env, extra: ["TASK_DEBUG_TICKER": "300:4"]) { t in
+            try await t.type("new 'typed while")
+            let screen = try await t.waitFor(text: "tick 4", timeout: 10)
+            let lines = screen.split(separator: "\n").map(String.init)
+            let prompt = try #require(lines.lastIndex { $0.hasPrefix("task> ") })
+            #expect(lines[prompt] == "task> new 'typed while")
+            let ticks = lines.indices.filter { lines[$0].hasPrefix("tick ") }
+            #expect(ticks.count == 4)
+            #expect(ticks.allSatisfy { $0 < prompt }, "ticks must be above the prompt")
+            try await t.type(" ticking'")
+            try await t.press("Enter")
+            try await t.waitFor(text: "task> new 'typed while ticking'\n1\n")
+        }
+        let json = try await env.run(["show", "1", "--json"]).stdout
         #expect(json.contains("\"title\":\"typed while ticking\""))
     }
 
-    @Test func quitAndTypoInTheShell() throws {
+    @Test func quitAndTypoInTheShell() async throws {
         let env = TaskEnv()
-        let t = try open(env)
-        try t.type("shwo 1")
-        try t.press("Enter")
-        try t.waitFor(text: "did you mean 'show'?")
-        try t.type("quit")
-        try t.press("Enter")
-        try t.waitFor(text: "EXITED=0")
-        let h = try env.run(["history"]).stdout
+        try await withShell(env) { t in
+            try await t.type("shwo 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "did you mean 'show'?")
+            try await t.type("quit")
+            try await t.press("Enter")
+            try await t.waitFor(text: "EXITED=0")
+        }
+        let h = try await env.run(["history"]).stdout
         #expect(h.contains("64 shwo 1"))
     }
 }
