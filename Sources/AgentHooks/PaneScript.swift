@@ -7,7 +7,7 @@
 /// 3. runs ``command`` with the prompt read from ``promptFile`` as **one** argv element
 ///    (`"$(cat '<file>')"`), so the prompt text never appears in any shell string (trailing newlines
 ///    of the file are dropped by the command substitution);
-/// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S}}` to the hook log (with
+/// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S,"pane":"%N"}}` to the hook log (with
 ///    the same lock as ``HookScript``), and exits with the agent's status `S`.
 /// If the `cd` fails the agent is not started and the exit record carries status 126.
 ///
@@ -91,7 +91,7 @@ public struct PaneScript: Sendable, Equatable {
         ]
         lines.append("task_ts=$(date +%s)")
         lines.append(
-            #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status}}""#
+            #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status,\"pane\":\"${TMUX_PANE:-}\"}}""#
         )
         lines.append("exit \"$task_status\"")
         return lines.joined(separator: "\n") + "\n"

@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import TaskCore
 
 /// What a command runs with: the store, where output goes, and how the shell was started.
@@ -13,6 +14,11 @@ public final class CommandContext: @unchecked Sendable {
     /// Set by `quit`: the shell ends after this line.
     public var quitRequested = false
     private var openedStore: TaskStore?
+    private var openedRunner: TaskRunner?
+    /// The task whose events `follow` shows; others are not printed meanwhile.
+    public var followedTask: Int64?
+    /// Reads a line for commands that converse (follow): the line editor at the prompt, stdin in scripts.
+    public var lineSource: ((String) -> String?)?
 
     public init(
         paths: TaskPaths, environment: [String: String], out: Output, err: Output, style: Style,
@@ -33,6 +39,28 @@ public final class CommandContext: @unchecked Sendable {
         let s = try TaskStore(path: paths.database)
         openedStore = s
         return s
+    }
+
+    /// The task runner (local sandbox), made on first use.
+    public func runner() throws -> TaskRunner {
+        if let r = openedRunner { return r }
+        let r = TaskRunner(store: try store(), home: paths.home, environment: environment)
+        openedRunner = r
+        return r
+    }
+
+    /// The runner if the database exists already (so catching up never creates one).
+    func existingRunner() -> TaskRunner? {
+        if let r = openedRunner { return r }
+        guard FileManager.default.fileExists(atPath: paths.database) else { return nil }
+        return try? runner()
+    }
+
+    /// A line from the user for a conversing command; nil at the end of input.
+    public func readLine(_ prompt: String) -> String? {
+        if let source = lineSource { return source(prompt) }
+        var reader = LineReader(fd: STDIN_FILENO)
+        return reader.next().map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// The effective value of a setting: environment override, else stored, else default.

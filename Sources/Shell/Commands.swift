@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Runner
 import TaskCore
 
 /// The root of every command: `task <command> …`, a `task>` line, or a line of a script.
@@ -14,6 +15,8 @@ public struct TaskCLI: ParsableCommand {
         version: TaskVersion.current,
         subcommands: [
             New.self, List.self, Show.self, Edit.self, Delete.self,
+            Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self,
+            Logs.self, Events.self,
             ProjectCommand.self, ConfigCommand.self, HistoryCommand.self, Quit.self,
         ]
     )
@@ -56,6 +59,9 @@ struct New: ParsableCommand, ShellCommand {
     @Option(help: "The project the task runs in.", completion: .custom(Completions.projects))
     var project: String?
 
+    @Flag(help: "Start it at once (as run).")
+    var run = false
+
     func validate() throws {
         if prompt != nil && promptFile != nil { throw ValidationError("give --prompt or --prompt-file, not both") }
     }
@@ -64,6 +70,11 @@ struct New: ParsableCommand, ShellCommand {
         let text = try prompt ?? promptFile.map(readPromptFile) ?? title
         let task = try ctx.store().createTask(title: title, prompt: text, projectName: project)
         ctx.out.line(String(task.id))
+        if run {
+            let runner = try ctx.runner()
+            let outcome = try runBlocking { try await runner.run(taskID: task.id) }
+            ctx.out.line(RunReport.describe(task.id, outcome))
+        }
     }
 }
 

@@ -21,6 +21,8 @@ public final class Dispatcher {
         }
         do {
             let parsed = try TaskCLI.parseAsRoot(words)
+            // Every command first stores what the agents reported meanwhile, so nothing is stale.
+            if !(parsed is Quit) { _ = try? ctx.existingRunner()?.catchUp() }
             guard var command = parsed as? any ShellCommand else {
                 let group = CommandModel.root.subcommand(named: first)
                 let subs = group?.subcommands?.map(\.commandName).joined(separator: ", ") ?? ""

@@ -1,3 +1,4 @@
+import Foundation
 import TaskCore
 
 /// Writes JSON with a fixed key order, so `--json` output is stable byte for byte.
@@ -83,6 +84,27 @@ enum JSONText {
             ("session_id", .string(t.sessionID)),
             ("exit_code", .int(t.exitCode.map(Int64.init))),
         ])
+    }
+
+    /// The documented shape of a hook event (`events --json`, one object per line).
+    static func event(_ e: StoredEvent) -> Value {
+        .object([
+            ("id", .int(e.id)),
+            ("task", .int(e.taskID)),
+            ("event", .string(e.event)),
+            ("tool", .string(e.toolName)),
+            ("summary", .string(e.summary)),
+            ("raw", .raw(isJSONObject(e.rawJSON) ? e.rawJSON : "null")),
+            ("raw_text", .string(isJSONObject(e.rawJSON) ? nil : e.rawJSON)),
+            ("appended_at", .time(e.appendedAt)),
+            ("stored_at", .time(e.receivedAt)),
+            ("offset", .int(e.sourceOffset)),
+        ])
+    }
+
+    static func isJSONObject(_ s: String) -> Bool {
+        guard s.first == "{", let d = s.data(using: .utf8) else { return false }
+        return (try? JSONSerialization.jsonObject(with: d)) is [String: Any]
     }
 
     static func project(_ p: ProjectRecord) -> Value {

@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import TaskCore
 
 /// The interactive `task>` shell.
@@ -31,6 +32,14 @@ final class Repl {
             ctx.out.flush()
         }
         DebugTicker.startIfRequested(ctx.environment)
+        ctx.lineSource = { [editor] prompt in
+            switch editor.read(prompt: prompt) {
+            case .line(let l): return l
+            case .interrupted: return ""
+            case .endOfInput: return nil
+            }
+        }
+        startLiveFeed()
         while true {
             switch editor.read(prompt: "task> ") {
             case .endOfInput:
@@ -75,6 +84,52 @@ final class Repl {
             if status != 0 || ctx.quitRequested { break }
         }
         return status
+    }
+}
+
+extension Repl {
+    /// Tails the hook log while the shell runs: each event is stored (with its status change) and
+    /// printed above the prompt; finished tasks free slots for queued ones.
+    func startLiveFeed() {
+        guard let runner = try? ctx.runner() else { return }
+        let store = runner.store
+        let style = ctx.style
+        let ctx = self.ctx
+        runner.setListener { events in
+            let verbose = ((try? store.setting("verbose")) ?? nil) != "off"
+            let followed = ctx.followedTask
+            for e in events {
+                if let f = followed, e.record.taskID != f { continue }
+                guard let line = EventLine.render(e, verbose: verbose) else { continue }
+                Console.shared.printAbove(LiveStyle.color(line, e, style))
+            }
+        }
+        Task.detached {
+            while true {
+                do {
+                    let tail = try runner.liveTail()
+                    for try await batch in tail.lines() {
+                        guard let last = batch.last else { continue }
+                        try await runner.ingestLive(batch, committed: last.endOffset)
+                    }
+                } catch {
+                    Console.shared.printAbove("task: hook log: \(error); retrying")
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
+
+enum LiveStyle {
+    static func color(_ line: String, _ e: IngestedEvent, _ style: Style) -> String {
+        guard let t = e.transition else { return style.dim(line) }
+        switch t.status {
+        case .done: return style.green(line)
+        case .failed: return style.red(line)
+        case .blocked: return style.yellow(line)
+        default: return line
+        }
     }
 }
 

@@ -1,0 +1,73 @@
+import ArgumentParser
+import CLineEdit
+import Foundation
+import Runner
+import TaskCore
+
+struct Attach: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hand the terminal to the task's agent (tmux); tmux's detach key (Ctrl-B d) comes back.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        guard isatty(0) == 1 && isatty(1) == 1 else {
+            throw TaskError.failed("attach needs a terminal; use follow \(taskID) or send \(taskID) <text> in scripts")
+        }
+        let argv = try runBlocking { try await runner.attachCommand(taskID: taskID) }
+        let before = try ctx.store().events(taskID: taskID, limit: 1_000_000).last?.id ?? 0
+        ctx.out.flush()
+        _ = try runner.sandbox.interactive(argv)
+        try runner.catchUp()
+        let happened = try ctx.store().events(taskID: taskID, afterID: before)
+        let task = try ctx.store().task(id: taskID)
+        let tools = happened.filter { $0.event == "PreToolUse" }.count
+        ctx.out.line("#\(taskID) detached: \(happened.count) events while attached (\(tools) tool calls); now \(task.status.rawValue)"
+            + (task.statusDetail.map { " — \($0)" } ?? ""))
+    }
+}
+
+struct Follow: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Talk to a task line by line: a task#<id>> prompt whose lines go to the agent; .detach or Ctrl-D returns.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        let task = try ctx.store().task(id: taskID)
+        guard task.status.isActive else { throw TaskError.failed("#\(taskID) has no running agent (it is \(task.status.rawValue))") }
+        ctx.followedTask = taskID
+        defer { ctx.followedTask = nil }
+        if ctx.interactive {
+            ctx.out.line(ctx.style.dim("following #\(taskID) \(task.title) — lines go to the agent; .detach or Ctrl-D to return"))
+            ctx.out.flush()
+        }
+        while let line = ctx.readLine("task#\(taskID)> ") {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            if text == ".detach" { break }
+            let outcome = try runBlocking { try await runner.send(taskID: taskID, text: text) }
+            if outcome == .unconfirmed {
+                ctx.err.line("task: #\(taskID) did not take that line within 10 s")
+                ctx.err.flush()
+            }
+        }
+        if ctx.interactive { ctx.out.line(ctx.style.dim("back at task>; #\(taskID) keeps running")) }
+    }
+}
+
+/// Ctrl-C while a command runs: a flag the command's loop checks.
+enum Interrupt {
+    static func reset() {
+        le_install_sigint()
+        _ = le_take_sigint()
+    }
+
+    static func pending() -> Bool { le_take_sigint() != 0 }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import Foundation
+import Runner
+import TaskCore
+
+// Commands that run tasks and talk to their agents (the local sandbox).
+
+struct Run: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a task's agent (queued while max_running agents run).")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        let outcome = try runBlocking { try await runner.run(taskID: taskID) }
+        ctx.out.line(RunReport.describe(taskID, outcome))
+    }
+}
+
+enum RunReport {
+    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome) -> String {
+        switch outcome {
+        case .started(let pane, let workdir): "#\(id) started in \(workdir) (pane \(pane))"
+        case .queued(let n): "#\(id) queued (\(n) waiting; max_running reached)"
+        }
+    }
+}
+
+struct Send: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Type text into a task's agent and wait until it is submitted.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("What to say (several words are joined by spaces).", valueName: "text"))
+    var text: [String] = []
+
+    @Option(help: "Seconds to wait for the agent to take it.")
+    var timeout: Double = 10
+
+    func validate() throws {
+        if text.isEmpty { throw ValidationError("send needs text: send <id> <text>") }
+    }
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        let message = text.joined(separator: " ")
+        let wait = timeout
+        switch try runBlocking({ try await runner.send(taskID: taskID, text: message, timeout: wait) }) {
+        case .confirmed:
+            ctx.out.line("#\(taskID) ← sent")
+        case .unconfirmed:
+            throw TaskError.failed(
+                "#\(taskID): typed, but the agent did not take it within \(Int(wait)) s (a dialog open? look with: attach \(taskID))")
+        }
+    }
+}
+
+struct Keys: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Press keys in a task's agent pane (Escape, Enter, 1, C-c, Up…), for prompts and menus.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    @Argument(help: ArgumentHelp("tmux key names.", valueName: "key"))
+    var keys: [String] = []
+
+    func validate() throws {
+        if keys.isEmpty { throw ValidationError("keys needs at least one key, e.g. keys 3 Escape") }
+    }
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        let k = keys
+        try runBlocking { try await runner.keys(taskID: taskID, keys: k) }
+    }
+}
+
+struct Stop: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(abstract: "Interrupt a task's agent and end it (cancelled).")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        try runBlocking { try await runner.stop(taskID: taskID) }
+        ctx.out.line("#\(taskID) cancelled")
+    }
+}
+
+struct Done: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(abstract: "Close a task as done, ending its agent session.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        try runBlocking { try await runner.finish(taskID: taskID) }
+        ctx.out.line("#\(taskID) done")
+    }
+}
+
+struct Retry: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a finished task again, resuming its agent session when it can.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    @Option(name: [.short, .long], help: "What to tell the agent.")
+    var feedback: String?
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        let fb = feedback
+        let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
+        ctx.out.line(RunReport.describe(taskID, outcome) + (resumed ? " — resuming its session" : " — fresh session"))
+    }
+}
+
+struct Events: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a task's hook events.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    @Flag(help: "Print JSON lines: task, event, tool, summary, raw hook JSON, appended and stored times.")
+    var json = false
+
+    @Flag(help: "Keep printing new events until Ctrl-C.")
+    var follow = false
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        _ = try ctx.store().task(id: taskID)
+        var last: Int64 = 0
+        let print: (StoredEvent) -> Void = { [json] e in
+            if json {
+                ctx.out.line(JSONText.render(JSONText.event(e)))
+            } else {
+                ctx.out.line(ctx.style.dim(formatTimestamp(e.receivedAt)) + " " + Render.pad(e.event, 18)
+                    + (e.toolName.map { $0 + "  " } ?? "") + e.summary)
+            }
+        }
+        for e in try ctx.store().events(taskID: taskID, limit: 1_000_000) {
+            print(e)
+            last = e.id
+        }
+        ctx.out.flush()
+        guard follow else { return }
+        try FollowLoop.poll(ctx) {
+            try runner.catchUp()
+            for e in try ctx.store().events(taskID: taskID, afterID: last) {
+                print(e)
+                last = e.id
+            }
+            ctx.out.flush()
+        }
+    }
+}
+
+struct Logs: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a task's log: launches, status changes, feedback.")
+
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var id: String
+
+    @Flag(help: "Keep printing new entries until Ctrl-C.")
+    var follow = false
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try parseTaskID(id)
+        var last: Int64 = 0
+        let show: () throws -> Void = {
+            for l in try ctx.store().logs(taskID: taskID, limit: 100_000) where l.id > last {
+                ctx.out.line(ctx.style.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": " + l.message)
+                last = l.id
+            }
+            ctx.out.flush()
+        }
+        _ = try ctx.store().task(id: taskID)
+        try show()
+        guard follow else { return }
+        try FollowLoop.poll(ctx) {
+            try runner.catchUp()
+            try show()
+        }
+    }
+}
+
+/// Repeats `body` until Ctrl-C (SIGINT) or, in a script, until stdout goes away.
+enum FollowLoop {
+    static func poll(_ ctx: CommandContext, interval: Double = 0.1, _ body: () throws -> Void) throws {
+        Interrupt.reset()
+        while !Interrupt.pending() {
+            try body()
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+}

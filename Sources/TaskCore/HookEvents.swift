@@ -1,0 +1,196 @@
+import AgentHooks
+import Foundation
+import GRDB
+
+/// A stored hook event.
+public struct StoredEvent: Sendable, Equatable {
+    public var id: Int64
+    public var taskID: Int64?
+    public var event: String
+    public var toolName: String?
+    public var summary: String
+    public var rawJSON: String
+    public var source: String
+    public var sourceOffset: Int64
+    public var appendedAt: Double?
+    public var receivedAt: Double
+}
+
+/// What storing one line did: the event, and the task's new status if it changed.
+public struct IngestedEvent: Sendable {
+    public var event: StoredEvent
+    public var record: HookRecord
+    public var transition: StatusMachine.Transition?
+    public var taskTitle: String?
+}
+
+/// A complete line read from a hook log, with the byte offset just past its newline.
+public struct LogLine: Sendable {
+    public var record: HookRecord
+    public var endOffset: Int64
+
+    public init(record: HookRecord, endOffset: Int64) {
+        self.record = record
+        self.endOffset = endOffset
+    }
+}
+
+extension TaskStore {
+    /// The byte offset of `source` (a hook log) up to which every line is stored.
+    public func hookOffset(source: String) throws -> Int64 {
+        try read { db in
+            try Int64.fetchOne(db, sql: "SELECT byte_offset FROM hook_sources WHERE source = ?", arguments: [source]) ?? 0
+        }
+    }
+
+    /// Stores `lines` from `source` and moves its offset to `newOffset`, in one transaction, and
+    /// applies each event to its task's status. Lines at or below the stored offset were stored
+    /// before and are skipped: after a crash or a restart nothing is stored twice.
+    /// `pane` checks an `AgentExit` against the task's current pane (an exit from an older run
+    /// changes nothing).
+    public func ingest(source: String, lines: [LogLine], newOffset: Int64) throws -> [IngestedEvent] {
+        try write { db in
+            let stored = try Int64.fetchOne(db, sql: "SELECT byte_offset FROM hook_sources WHERE source = ?", arguments: [source]) ?? 0
+            guard newOffset > stored else { return [] }
+            let received = now()
+            var result: [IngestedEvent] = []
+            for line in lines where line.endOffset > stored {
+                let r = line.record
+                if r.isMalformed == false, r.event.isEmpty { continue }
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO hook_events
+                            (task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [r.taskID, r.event, r.toolName, r.summary, r.raw, source, line.endOffset, r.appendedAt, received])
+                guard db.changesCount == 1 else { continue }
+                let event = StoredEvent(
+                    id: db.lastInsertedRowID, taskID: r.taskID, event: r.event, toolName: r.toolName,
+                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: line.endOffset,
+                    appendedAt: r.appendedAt, receivedAt: received)
+                var transition: StatusMachine.Transition?
+                var title: String?
+                if let id = r.taskID, let task = try? Self.fetchTask(db, id: id) {
+                    title = task.title
+                    transition = try apply(db, record: r, to: task)
+                }
+                result.append(IngestedEvent(event: event, record: r, transition: transition, taskTitle: title))
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO hook_sources (source, byte_offset, updated_at) VALUES (?, ?, ?)
+                    ON CONFLICT(source) DO UPDATE SET byte_offset = excluded.byte_offset, updated_at = excluded.updated_at
+                    """,
+                arguments: [source, newOffset, received])
+            return result
+        }
+    }
+
+    private func apply(_ db: Database, record r: HookRecord, to task: TaskRecord) throws -> StatusMachine.Transition? {
+        if r.event == "SessionStart", let sid = r.sessionID, task.status.isActive {
+            try db.execute(sql: "UPDATE tasks SET session_id = ? WHERE id = ?", arguments: [sid, task.id])
+        }
+        if r.event == "AgentExit", let pane = Self.paneOfExit(r.raw), !pane.isEmpty, let current = task.paneID, pane != current {
+            return nil
+        }
+        guard let t = StatusMachine.transition(from: task.status, on: r), t.status != task.status || t.detail != task.statusDetail else {
+            return nil
+        }
+        let time = now()
+        try db.execute(
+            sql: """
+                UPDATE tasks SET status = ?, status_detail = ?, updated_at = ?,
+                    started_at = COALESCE(started_at, ?),
+                    finished_at = CASE WHEN ? THEN ? ELSE NULL END,
+                    exit_code = COALESCE(?, exit_code)
+                WHERE id = ?
+                """,
+            arguments: [t.status.rawValue, t.detail, time, time, t.status.isFinished, time, t.exitCode, task.id])
+        if t.status != task.status {
+            try db.execute(
+                sql: "INSERT INTO task_logs (task_id, kind, message, created_at) VALUES (?, 'status', ?, ?)",
+                arguments: [task.id, "\(task.status.rawValue) → \(t.status.rawValue)" + (t.detail.map { " (\($0))" } ?? ""), time])
+        }
+        return t
+    }
+
+    /// The `pane` an AgentExit record names (the tmux pane the agent ran in).
+    static func paneOfExit(_ raw: String) -> String? {
+        guard let data = raw.data(using: .utf8),
+              let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let inner = obj["data"] as? [String: Any] else { return nil }
+        return inner["pane"] as? String
+    }
+
+    /// Stored events, oldest first: all, or one task's; only those after `afterID` when given.
+    public func events(taskID: Int64?, afterID: Int64 = 0, limit: Int = 1000) throws -> [StoredEvent] {
+        try read { db in
+            var sql = """
+                SELECT id, task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at
+                FROM hook_events WHERE id > ?
+                """
+            var args: StatementArguments = [afterID]
+            if let taskID {
+                sql += " AND task_id = ?"
+                _ = args.append(contentsOf: [taskID])
+            }
+            sql += " ORDER BY id LIMIT ?"
+            _ = args.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: args).map {
+                StoredEvent(
+                    id: $0[0], taskID: $0[1], event: $0[2], toolName: $0[3], summary: $0[4], rawJSON: $0[5],
+                    source: $0[6], sourceOffset: $0[7], appendedAt: $0[8], receivedAt: $0[9])
+            }
+        }
+    }
+
+    /// The newest transcript path any event of the task reported.
+    public func transcriptPath(taskID: Int64) throws -> String? {
+        let raws = try read { db in
+            try String.fetchAll(
+                db, sql: "SELECT raw_json FROM hook_events WHERE task_id = ? AND event = 'SessionStart' ORDER BY id DESC LIMIT 5",
+                arguments: [taskID])
+        }
+        for raw in raws {
+            if let p = HookRecord(line: raw).transcriptPath { return p }
+        }
+        return nil
+    }
+
+    /// Records that a task's agent was started (or queued) with these run details.
+    public func recordLaunch(
+        id: Int64, status: TaskStatus, sandbox: String, worktree: String?, branch: String?, sessionID: String?,
+        paneID: String?, permissionMode: String?
+    ) throws {
+        try write { db in
+            let t = now()
+            try db.execute(
+                sql: """
+                    UPDATE tasks SET status = ?, status_detail = NULL, sandbox = ?, worktree_path = ?, branch = ?,
+                        session_id = COALESCE(?, session_id), pane_id = ?, permission_mode = ?, exit_code = NULL,
+                        finished_at = NULL, updated_at = ?,
+                        started_at = CASE WHEN ? = 'processing' THEN ? ELSE started_at END
+                    WHERE id = ?
+                    """,
+                arguments: [status.rawValue, sandbox, worktree, branch, sessionID, paneID, permissionMode, t, status.rawValue, t, id])
+        }
+    }
+
+    /// Tasks whose agent holds a slot (processing or blocked).
+    public func runningCount() throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('processing','blocked')") ?? 0
+        }
+    }
+
+    /// Queued tasks, oldest first.
+    public func queuedTasks() throws -> [TaskRecord] {
+        try listTasks(TaskFilter(status: .queued))
+    }
+
+    /// Clears the pane of a task whose agent is gone (tmux reuses pane ids).
+    public func clearPane(id: Int64) throws {
+        try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }
+    }
+}
