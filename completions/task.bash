@@ -184,20 +184,20 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|project|config|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|project|config|history|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete project config history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events project config history quit help' -- "${cur}"))
         ;;
     esac
 }
 
 _task_new() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--run --version -h --help)
     repeating_options=()
     non_repeating_options=(--prompt --prompt-file --project)
     __task_offer_flags_options 1
@@ -299,6 +299,180 @@ _task_delete() {
     case "${positional_number}" in
     1)
         __task_add_completions -W "$(__task_custom_complete ---completion delete -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_run() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion run -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_send() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--timeout)
+    __task_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--timeout')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion send -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_keys() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options -1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion keys -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_follow() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion follow -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_attach() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion attach -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_stop() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion stop -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_done() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion done -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_retry() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(-f --feedback)
+    __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '-f'|'--feedback')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion retry -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_logs() {
+    repeating_flags=()
+    non_repeating_flags=(--follow --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion logs -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_events() {
+    repeating_flags=()
+    non_repeating_flags=(--json --follow --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion events -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -65,6 +65,13 @@ public final class TaskRunner: Sendable {
         return events
     }
 
+    /// Catches up, then starts queued tasks if slots are free: what every command does first, so
+    /// the queue moves on even when no shell stays open.
+    public func catchUpAndAdvance() async throws {
+        try catchUp()
+        if try store.firstQueued() != nil { await startQueued() }
+    }
+
     /// Stores lines read from the hook log (by a catch-up or a live tail).
     func ingest(_ lines: [HookLineSplitter.Line], committed: Int64) throws -> [IngestedEvent] {
         let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }
@@ -250,7 +257,7 @@ public final class TaskRunner: Sendable {
     public func startQueued() async -> [(Int64, LaunchOutcome)] {
         var started: [(Int64, LaunchOutcome)] = []
         let limit = Int(setting("max_running")) ?? 4
-        while let next = try? store.queuedTasks().first, (try? store.runningCount()) ?? limit < limit {
+        while let next = try? store.firstQueued(), (try? store.runningCount()) ?? limit < limit {
             do {
                 let outcome = try await start(next, mode: .fresh(prompt: next.prompt), agent: setting("agent"))
                 started.append((next.id, outcome))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runner
 import TaskCore
 
 /// Runs one command given as words, the same way for all three modes, and returns its exit
@@ -22,7 +23,9 @@ public final class Dispatcher {
         do {
             let parsed = try TaskCLI.parseAsRoot(words)
             // Every command first stores what the agents reported meanwhile, so nothing is stale.
-            if !(parsed is Quit) { _ = try? ctx.existingRunner()?.catchUp() }
+            if !(parsed is Quit), let runner = ctx.existingRunner() {
+                _ = try? runBlocking { try await runner.catchUpAndAdvance() }
+            }
             guard var command = parsed as? any ShellCommand else {
                 let group = CommandModel.root.subcommand(named: first)
                 let subs = group?.subcommands?.map(\.commandName).joined(separator: ", ") ?? ""

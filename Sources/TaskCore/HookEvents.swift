@@ -189,6 +189,11 @@ extension TaskStore {
         try listTasks(TaskFilter(status: .queued))
     }
 
+    /// The oldest queued task.
+    public func firstQueued() throws -> TaskRecord? {
+        try listTasks(TaskFilter(status: .queued, limit: 1)).first
+    }
+
     /// Clears the pane of a task whose agent is gone (tmux reuses pane ids).
     public func clearPane(id: Int64) throws {
         try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }

@@ -117,3 +117,65 @@ struct TerminalTests {
         #expect(h.contains("64 shwo 1"))
     }
 }
+
+/// follow and attach in a real terminal, with the stand-in agent.
+@Suite("Talking to an agent in a terminal", .serialized)
+struct AgentTerminalTests {
+    func withAgentShell(_ a: AgentEnv, _ body: (Terminal) async throws -> Void) async throws {
+        var e = a.env.environment
+        e["TERM"] = "xterm-256color"
+        e["LANG"] = "C.UTF-8"
+        let t = try await Terminal.open(command: "env -u IS_SANDBOX " + shellQuote(taskBinary), environment: e, width: 120, height: 40)
+        do {
+            try await t.waitFor(text: "task>")
+            try await body(t)
+        } catch {
+            await t.close()
+            throw error
+        }
+        await t.close()
+    }
+
+    @Test func followSendsTypedLinesWhileEventsStreamIn() async throws {
+        let a = AgentEnv(scenario: scenario([["text": "ready"]]))
+        defer { Task { await a.cleanUp() } }
+        try await a.run(["new", "Pair"])
+        try await withAgentShell(a) { t in
+            try await t.type("run 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "waiting for input")
+            try await t.type("follow 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "task#1>")
+            try await t.type("please add tests")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1 ❯ please add tests")
+            try await t.type(".detach")
+            try await t.press("Enter")
+            try await t.waitFor(text: "back at task>")
+        }
+        #expect(try await a.status(1) == "blocked")
+        try await a.run(["done", "1"])
+    }
+
+    @Test func attachThenDetachLeavesTheTaskRunning() async throws {
+        let a = AgentEnv(scenario: scenario([["text": "ready"]]))
+        defer { Task { await a.cleanUp() } }
+        try await a.run(["new", "Look"])
+        try await withAgentShell(a) { t in
+            try await t.type("run 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "waiting for input")
+            try await t.type("attach 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "? for shortcuts")
+            try await t.press("C-b", "d")
+            let screen = try await t.waitFor(text: "detached:")
+            #expect(screen.contains("now blocked"))
+            try await t.type("list")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1  blocked")
+        }
+        try await a.run(["done", "1"])
+    }
+}
