@@ -65,13 +65,6 @@ public final class TaskRunner: Sendable {
         return events
     }
 
-    /// Catches up, then starts queued tasks if slots are free: what every command does first, so
-    /// the queue moves on even when no shell stays open.
-    public func catchUpAndAdvance() async throws {
-        try catchUp()
-        if try store.firstQueued() != nil { await startQueued() }
-    }
-
     /// Stores lines read from the hook log (by a catch-up or a live tail).
     func ingest(_ lines: [HookLineSplitter.Line], committed: Int64) throws -> [IngestedEvent] {
         let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }

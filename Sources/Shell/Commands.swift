@@ -113,11 +113,17 @@ struct List: ParsableCommand, ShellCommand {
             }
             return s
         }
-        let tasks = try ctx.store().listTasks(TaskFilter(status: s, projectName: project, includeFinished: all))
+        let filter = TaskFilter(status: s, projectName: project, includeFinished: all)
         if json {
-            Render.jsonArray(tasks.map(JSONText.task), to: ctx.out)
+            var first = true
+            try ctx.store().forEachTaskJSON(filter) { obj in
+                ctx.out.write(first ? "[\n" : ",\n")
+                ctx.out.write(obj)
+                first = false
+            }
+            ctx.out.write(first ? "[]\n" : "\n]\n")
         } else {
-            Render.taskTable(tasks, ctx: ctx)
+            try Render.taskTable(filter, ctx: ctx)
         }
     }
 }
@@ -136,10 +142,11 @@ struct Show: ParsableCommand, ShellCommand {
         let task = try store.task(id: parseTaskID(id))
         let logs = try store.logs(taskID: task.id)
         if json {
-            guard case .object(var fields) = JSONText.task(task) else { return }
-            fields.append(
-                ("logs", .array(logs.map { .object([("kind", .string($0.kind)), ("message", .string($0.message)), ("at", .time($0.createdAt))]) })))
-            ctx.out.line(JSONText.render(.object(fields)))
+            var obj = try store.taskJSON(id: task.id)
+            obj.removeLast()
+            let logJSON = JSONText.render(
+                .array(logs.map { .object([("kind", .string($0.kind)), ("message", .string($0.message)), ("at", .time($0.createdAt))]) }))
+            ctx.out.line(obj + ",\"logs\":" + logJSON + "}")
         } else {
             Render.taskDetail(task, logs: logs, ctx: ctx)
         }

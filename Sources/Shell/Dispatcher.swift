@@ -16,7 +16,7 @@ public final class Dispatcher {
         }
         guard let first = words.first else { return 0 }
         if first == "help" { return help(Array(words.dropFirst())) }
-        let names = CommandModel.root.topLevelNames
+        let names = Self.commandNames
         if !names.contains(first) {
             return usageError(unknownCommandMessage(first, known: names))
         }
@@ -24,7 +24,10 @@ public final class Dispatcher {
             let parsed = try TaskCLI.parseAsRoot(words)
             // Every command first stores what the agents reported meanwhile, so nothing is stale.
             if !(parsed is Quit), let runner = ctx.existingRunner() {
-                _ = try? runBlocking { try await runner.catchUpAndAdvance() }
+                _ = try? runner.catchUp()
+                if (try? runner.store.firstQueued()) != nil {
+                    _ = try? runBlocking { await runner.startQueued() }
+                }
             }
             guard var command = parsed as? any ShellCommand else {
                 let group = CommandModel.root.subcommand(named: first)
@@ -68,14 +71,13 @@ public final class Dispatcher {
     func help(_ words: [String]) -> Int32 {
         if words.isEmpty {
             ctx.out.line(ctx.style.bold("Commands") + " (help <command> for details):")
-            let model = CommandModel.root
-            for sub in model.subcommands ?? [] {
-                if let kids = sub.subcommands, !kids.isEmpty {
-                    for k in kids {
-                        ctx.out.line("  " + Render.pad(sub.commandName + " " + k.commandName, 16) + (k.abstract ?? ""))
-                    }
-                } else {
-                    ctx.out.line("  " + Render.pad(sub.commandName, 16) + (sub.abstract ?? ""))
+            for sub in TaskCLI.configuration.subcommands {
+                let kids = sub.configuration.subcommands
+                if kids.isEmpty {
+                    ctx.out.line("  " + Render.pad(sub._commandName, 16) + sub.configuration.abstract)
+                }
+                for k in kids {
+                    ctx.out.line("  " + Render.pad(sub._commandName + " " + k._commandName, 16) + k.configuration.abstract)
                 }
             }
             ctx.out.line("  " + Render.pad("help", 16) + "This list, or one command in full.")
@@ -100,6 +102,11 @@ public final class Dispatcher {
 }
 
 extension Dispatcher {
+    /// Every first word that names a command (with aliases), straight from the definitions.
+    static let commandNames: [String] = TaskCLI.configuration.subcommands.flatMap {
+        [$0._commandName] + $0.configuration.aliases
+    }
+
     static func subcommand(named name: String, in types: [any ParsableCommand.Type]) -> (any ParsableCommand.Type)? {
         for t in types {
             let config = t.configuration

@@ -38,23 +38,27 @@ enum Render {
         }
     }
 
-    static func taskTable(_ tasks: [TaskRecord], ctx: CommandContext) {
+    /// The `list` table, written row by row as the rows are read.
+    static func taskTable(_ filter: TaskFilter, ctx: CommandContext) throws {
         let style = ctx.style
-        if tasks.isEmpty {
-            ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
-            return
-        }
-        let idw = max(2, String(tasks.last?.id ?? 0).count + 1)
-        let pw = min(16, max(7, tasks.map { $0.projectName?.count ?? 1 }.max() ?? 1))
+        let store = try ctx.store()
+        let statusText = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0, status($0, style)) })
         let t = now()
-        ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
-        for task in tasks {
-            var line = pad("#" + String(task.id), idw)
-            line += "  " + status(task.status, style)
-            line += "  " + pad(clip(task.projectName ?? "-", pw), pw)
-            line += "  " + pad(formatAge(task.createdAt, now: t), 3)
-            line += "  " + task.title
-            ctx.out.line(line)
+        var header = false
+        let idw = 6, pw = 12
+        try store.forEachListRow(filter) { row in
+            if !header {
+                ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
+                header = true
+            }
+            var line = "#" + String(row.id)
+            if line.utf8.count < idw { line += String(repeating: " ", count: idw - line.utf8.count) }
+            line += "  " + statusText[row.status]! + "  " + pad(clip(row.projectName ?? "-", pw), pw)
+            line += "  " + pad(formatAge(row.createdAt, now: t), 3) + "  " + row.title + "\n"
+            ctx.out.write(line)
+        }
+        if !header {
+            ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
         }
     }
 

@@ -47,7 +47,8 @@ public final class TaskStore: Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             if let target = migrateUpTo {
                 try Schema.migrator.migrate(pool, upTo: target)
-            } else {
+            } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
+                // Only a database that lacks a migration takes the write lock here.
                 try Schema.migrator.migrate(pool)
             }
         } catch let e as TaskError {
@@ -164,27 +165,88 @@ public final class TaskStore: Sendable {
 
     public func listTasks(_ filter: TaskFilter = TaskFilter()) throws -> [TaskRecord] {
         try read { db in
-            var clauses: [String] = []
-            var args: StatementArguments = []
-            if let s = filter.status {
-                clauses.append("t.status = ?")
-                _ = args.append(contentsOf: [s.rawValue])
-            } else if !filter.includeFinished {
-                clauses.append("t.status NOT IN ('done','failed','cancelled')")
-            }
-            if let p = filter.projectName {
-                let pid = try Self.projectID(db, name: p)
-                clauses.append("t.project_id = ?")
-                _ = args.append(contentsOf: [pid])
-            }
-            var sql = "SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
-            if !clauses.isEmpty { sql += " WHERE " + clauses.joined(separator: " AND ") }
-            sql += " ORDER BY t.id"
-            if let limit = filter.limit { sql += " LIMIT \(limit)" }
+            let (clause, args) = try Self.whereClause(db, filter)
+            let sql = "SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
+                + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: args)
             var result: [TaskRecord] = []
             while let row = try cursor.next() { result.append(Self.task(from: row)) }
             return result
+        }
+    }
+
+    /// The WHERE clause and arguments of a filter.
+    static func whereClause(_ db: Database, _ filter: TaskFilter) throws -> (String, StatementArguments) {
+        var clauses: [String] = []
+        var args: StatementArguments = []
+        if let s = filter.status {
+            clauses.append("t.status = ?")
+            _ = args.append(contentsOf: [s.rawValue])
+        } else if !filter.includeFinished {
+            clauses.append("t.status NOT IN ('done','failed','cancelled')")
+        }
+        if let p = filter.projectName {
+            clauses.append("t.project_id = ?")
+            _ = args.append(contentsOf: [try projectID(db, name: p)])
+        }
+        return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
+    }
+
+    /// One row of the `list` table: only what it shows.
+    public struct ListRow: Sendable {
+        public var id: Int64
+        public var title: String
+        public var status: TaskStatus
+        public var projectName: String?
+        public var createdAt: Double
+    }
+
+    /// Calls `body` for each task of the filter, with only the columns `list` shows.
+    public func forEachListRow(_ filter: TaskFilter, _ body: (ListRow) throws -> Void) throws {
+        try read { db in
+            let (clause, args) = try Self.whereClause(db, filter)
+            let sql = "SELECT t.id, t.title, t.status, p.name, t.created_at FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
+                + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
+            let cursor = try Row.fetchCursor(db, sql: sql, arguments: args)
+            while let row = try cursor.next() {
+                try body(ListRow(
+                    id: row[0], title: row[1], status: TaskStatus(rawValue: row[2]) ?? .backlog, projectName: row[3],
+                    createdAt: row[4]))
+            }
+        }
+    }
+
+    /// SQL for a task as a JSON object in the documented shape (keys in order; times RFC 3339 UTC
+    /// with milliseconds). SQLite builds the text, which keeps `list --json` fast on big databases.
+    public static let taskJSONExpression = """
+        json_object(
+            'id', t.id, 'title', t.title, 'prompt', t.prompt, 'status', t.status,
+            'status_detail', t.status_detail, 'project', p.name,
+            'created_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.created_at, 'unixepoch'),
+            'updated_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.updated_at, 'unixepoch'),
+            'started_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.started_at, 'unixepoch'),
+            'finished_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.finished_at, 'unixepoch'),
+            'sandbox', t.sandbox, 'branch', t.branch, 'worktree', t.worktree_path,
+            'session_id', t.session_id, 'exit_code', t.exit_code)
+        """
+
+    /// Calls `body` with each task of the filter as a JSON object.
+    public func forEachTaskJSON(_ filter: TaskFilter, _ body: (String) throws -> Void) throws {
+        try read { db in
+            let (clause, args) = try Self.whereClause(db, filter)
+            let sql = "SELECT \(Self.taskJSONExpression) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
+                + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
+            let cursor = try String.fetchCursor(db, sql: sql, arguments: args)
+            while let json = try cursor.next() { try body(json) }
+        }
+    }
+
+    /// One task as a JSON object (the same shape as `forEachTaskJSON`).
+    public func taskJSON(id: Int64) throws -> String {
+        try read { db in
+            let sql = "SELECT \(Self.taskJSONExpression) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = ?"
+            guard let json = try String.fetchOne(db, sql: sql, arguments: [id]) else { throw TaskError.failed("no task #\(id)") }
+            return json
         }
     }
 
