@@ -145,7 +145,7 @@ def main():
     benchlib.add_bin_argument(ap)
     ap.add_argument("--events", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=100.0, help="events per second")
-    ap.add_argument("--keep", action="store_true", help="keep the data folder (printed) for inspection")
+    ap.add_argument("--keep", action="store_true", help="keep the data folder and the screen text (printed) for inspection")
     opts = ap.parse_args()
     opts.bin = benchlib.require_binary(opts.bin, tools=("sqlite3",))
 
@@ -281,7 +281,9 @@ def main():
         except OSError:
             pass
         if opts.keep:
-            print(f"kept {work}")
+            with open(os.path.join(work, "screen.txt"), "wb") as f:
+                f.write(screen.text)
+            print(f"kept {work} (screen.txt: what the terminal showed, ANSI stripped)")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
