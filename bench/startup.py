@@ -17,6 +17,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+
 
 def median_ms(cmd, env, runs):
     samples = []
@@ -30,13 +33,11 @@ def median_ms(cmd, env, runs):
 
 
 def main():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.path.join(root, ".build/release/task"))
+    benchlib.add_bin_argument(ap)
     ap.add_argument("--runs", type=int, default=40)
     opts = ap.parse_args()
-    if not os.path.exists(opts.bin):
-        sys.exit(f"no binary at {opts.bin}: run swift build -c release --product task")
+    opts.bin = benchlib.require_binary(opts.bin, tools=("sqlite3",))
 
     work = tempfile.mkdtemp(prefix="task-bench-")
     try:
