@@ -4,7 +4,7 @@ enum HookRecordParser {
         var bytes = input
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         if let fullLength { return salvage(bytes, fullLength: fullLength) }
-        guard let json = JSONValue.parse(bytes) else {
+        guard let json = JSONParser.parse(bytes, skipping: bulkyMembers) else {
             return malformed(bytes, reason: "not valid JSON")
         }
         guard case .object(let outer) = json else {
@@ -23,6 +23,13 @@ enum HookRecordParser {
         fill(&record, from: data)
         return record
     }
+
+    /// Payloads no summary or status uses, checked but not built: tool output in `data`, and file
+    /// contents in `data.tool_input`. The raw line keeps them.
+    static let bulkyMembers: [Int: Set<String>] = [
+        2: ["tool_response", "permission_suggestions", "background_tasks", "session_crons"],
+        3: ["content", "old_string", "new_string", "edits", "new_source"],
+    ]
 
     // MARK: - Fields and summary
 

@@ -55,7 +55,7 @@ enum JSONValue: Sendable, Equatable, Codable {
 
     /// Parses `bytes` as one JSON document; nil when it is not valid JSON.
     static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
-        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        JSONParser.parse(Array(bytes))
     }
 
     /// The member `key` of an object, nil otherwise.

@@ -54,16 +54,18 @@ extension TaskStore {
             guard newOffset > stored else { return [] }
             let received = now()
             var result: [IngestedEvent] = []
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO hook_events
+                    (task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            // Each task is read once per batch and kept up to date as events change it.
+            var tasks: [Int64: TaskRecord?] = [:]
             for line in lines where line.endOffset > stored {
                 let r = line.record
-                if r.isMalformed == false, r.event.isEmpty { continue }
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO hook_events
-                            (task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [r.taskID, r.event, r.toolName, r.summary, r.raw, source, line.endOffset, r.appendedAt, received])
+                try insert.execute(arguments: [
+                    r.taskID, r.event, r.toolName, r.summary, r.raw, source, line.endOffset, r.appendedAt, received,
+                ])
                 guard db.changesCount == 1 else { continue }
                 let event = StoredEvent(
                     id: db.lastInsertedRowID, taskID: r.taskID, event: r.event, toolName: r.toolName,
@@ -71,9 +73,13 @@ extension TaskStore {
                     appendedAt: r.appendedAt, receivedAt: received)
                 var transition: StatusMachine.Transition?
                 var title: String?
-                if let id = r.taskID, let task = try? Self.fetchTask(db, id: id) {
-                    title = task.title
-                    transition = try apply(db, record: r, to: task)
+                if let id = r.taskID {
+                    if tasks[id] == nil { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
+                    if let task = tasks[id] ?? nil {
+                        title = task.title
+                        transition = try apply(db, record: r, to: task)
+                        if transition != nil || r.event == "SessionStart" { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
+                    }
                 }
                 result.append(IngestedEvent(event: event, record: r, transition: transition, taskTitle: title))
             }
@@ -113,6 +119,12 @@ extension TaskStore {
                 arguments: [task.id, "\(task.status.rawValue) → \(t.status.rawValue)" + (t.detail.map { " (\($0))" } ?? ""), time])
         }
         return t
+    }
+
+    static func fetchTaskIfAny(_ db: Database, id: Int64) throws -> TaskRecord? {
+        let statement = try db.cachedStatement(
+            sql: "SELECT \(taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE t.id = ?")
+        return try Row.fetchOne(statement, arguments: [id]).map(task(from:))
     }
 
     /// The `pane` an AgentExit record names (the tmux pane the agent ran in).
