@@ -15,7 +15,7 @@ def add_bin_argument(parser):
 def require_binary(path, tools=()):
     """Exits with how to build it when `path` is not an executable; likewise for missing `tools`."""
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        sys.exit(f"no task binary at {path}: run `swift build -c release --product task` "
+        sys.exit(f"no task binary at {path}: run `swift build -c release --static-swift-stdlib --product task` "
                  f"in {REPO} (or pass --bin PATH)")
     for tool in tools:
         if shutil.which(tool) is None:

@@ -277,6 +277,8 @@ struct JSONParser {
         guard let isInteger = scanNumber() else { return nil }
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger, let n = Int64(text) { return .int(n) }
-        return Double(text).map(JSONValue.double)
+        // A number too large for a double (1e400) is refused, as Foundation's decoder does.
+        guard let d = Double(text), d.isFinite else { return nil }
+        return .double(d)
     }
 }

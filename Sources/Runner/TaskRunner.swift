@@ -88,7 +88,9 @@ public final class TaskRunner: Sendable {
     /// A live tail of the local hook log from the stored offset.
     public func liveTail() throws -> HookLogTail {
         try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
-        return HookLogTail(sandbox: sandbox, path: paths.hookLog, startOffset: try store.hookOffset(source: Self.localSource))
+        var tail = HookLogTail(sandbox: sandbox, path: paths.hookLog, startOffset: try store.hookOffset(source: Self.localSource))
+        tail.watchedPID = getpid()
+        return tail
     }
 
     // MARK: - Launching

@@ -30,10 +30,19 @@ public struct HookLogTail: Sendable {
 
     /// The command that streams the log's bytes from `startOffset` (a POSIX `sh` wrapper that waits
     /// for the file, then `exec`s `tail`).
+    /// With ``watchedPID`` set, the wait and `tail` itself (GNU `--pid`) end when that process dies,
+    /// so a reader that is killed leaves no tail behind.
     public var command: [String] {
-        let script = #"while [ ! -e "$1" ]; do sleep "$3"; done; exec tail -c "+$2" -F "$1" 2>/dev/null"#
-        return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval)]
+        guard let pid = watchedPID else {
+            let script = #"while [ ! -e "$1" ]; do sleep "$3"; done; exec tail -c "+$2" -F "$1" 2>/dev/null"#
+            return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval)]
+        }
+        let script = #"while [ ! -e "$1" ]; do kill -0 "$4" 2>/dev/null || exit 0; sleep "$3"; done; exec tail -c "+$2" -F --pid="$4" "$1" 2>/dev/null"#
+        return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval), String(pid)]
     }
+
+    /// A process whose death ends the tail (the reading shell's, for a local log); nil for none.
+    public var watchedPID: Int32?
 
     /// The lines, in batches: each batch holds the complete lines of one chunk read (never empty);
     /// store a batch together with its last line's ``HookLineSplitter/Line/endOffset``. Cancelling the

@@ -170,11 +170,14 @@ struct AgentTerminalTests {
             try await t.press("Enter")
             try await t.waitFor(text: "? for shortcuts")
             try await t.press("C-b", "d")
-            let screen = try await t.waitFor(text: "detached:")
+            // Our own summary, not tmux's "[detached (from session …)]".
+            let screen = try await t.waitFor(text: "events while attached")
             #expect(screen.contains("now blocked"))
             try await t.type("list")
             try await t.press("Enter")
-            try await t.waitFor(text: "#1  blocked")
+            try await t.waitFor("the list row of #1, blocked") { screen in
+                screen.split(separator: "\n").contains { $0.hasPrefix("#1 ") && $0.contains("blocked") && $0.hasSuffix("Look") }
+            }
         }
         try await a.run(["done", "1"])
     }
