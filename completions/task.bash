@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|project|config|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|project|config|set|history|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events project config history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events project config set history quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -602,6 +602,22 @@ _task_config_list() {
     repeating_options=()
     non_repeating_options=()
     __task_offer_flags_options 0
+}
+
+_task_set() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 2
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''sprite.name'
+        return
+        ;;
+    esac
 }
 
 _task_history() {

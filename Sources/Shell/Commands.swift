@@ -17,7 +17,7 @@ public struct TaskCLI: ParsableCommand {
             New.self, List.self, Show.self, Edit.self, Delete.self,
             Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self,
             Logs.self, Events.self,
-            ProjectCommand.self, ConfigCommand.self, HistoryCommand.self, Quit.self,
+            ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Quit.self,
         ]
     )
 
@@ -330,6 +330,24 @@ struct ConfigCommand: ParsableCommand {
                 ctx.out.line(Render.pad(d.key, kw) + "  " + Render.pad(v, vw) + "  " + ctx.style.dim("(\(src)) \(d.summary)"))
             }
         }
+    }
+}
+
+/// `set verbose off`: the shell's short form of `config set`.
+struct SetCommand: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a setting (short for config set).")
+
+    @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
+    var key: String
+
+    @Argument(help: ArgumentHelp("Its new value.", valueName: "value"))
+    var value: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        var full = ConfigCommand.Set()
+        full.key = key
+        full.value = value
+        try full.run(ctx)
     }
 }
 

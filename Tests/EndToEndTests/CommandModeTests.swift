@@ -78,6 +78,8 @@ struct CommandModeTests {
         #expect(try await withEnv.run(["config", "get", "agent"]).stdout == "from-env\n")
         let badValue = try await env.run(["config", "set", "max_running", "many"])
         #expect(badValue.status == 64 && badValue.stderr.contains("whole number"))
+        #expect(try await env.run(["set", "verbose", "OFF"]).stdout == "verbose = off\n")
+        #expect(try await env.run(["config", "get", "verbose"]).stdout == "off\n")
         let badKey = try await env.run(["config", "set", "colour", "x"])
         #expect(badKey.status == 64 && badKey.stderr.contains("unknown setting 'colour'"))
     }
