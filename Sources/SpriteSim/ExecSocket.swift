@@ -194,6 +194,14 @@ struct ExecSocket {
         } catch {}
     }
 
+    /// A binary message: the stream-id byte (non-TTY) and the payload, copied once.
+    static func frame(_ kind: UInt8?, _ payload: [UInt8]) -> ByteBuffer {
+        var buf = ByteBufferAllocator().buffer(capacity: payload.count + 1)
+        if let kind { buf.writeInteger(kind) }
+        buf.writeBytes(payload)
+        return buf
+    }
+
     /// Returns true once the exit was handled (frame sent or withheld per the fault switch).
     private func writeOutput(_ events: AsyncStream<SessionEvent>, _ out: WebSocketOutboundWriter,
                              session: ProcessSession, faults: Faults) async -> Bool {
@@ -203,10 +211,10 @@ struct ExecSocket {
                 switch event {
                 case .stdout(let b):
                     if silent { continue }
-                    try await out.writeBinaryMessage(ByteBuffer(bytes: session.tty ? b : [1] + b))
+                    try await out.writeBinaryMessage(Self.frame(session.tty ? nil : 1, b))
                 case .stderr(let b):
                     if silent { continue }
-                    try await out.writeBinaryMessage(ByteBuffer(bytes: session.tty ? b : [2] + b))
+                    try await out.writeBinaryMessage(Self.frame(session.tty ? nil : 2, b))
                 case .exit(let code):
                     switch faults.closeMode {
                     case .normal:

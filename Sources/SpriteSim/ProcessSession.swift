@@ -38,12 +38,19 @@ final class ProcessSession: @unchecked Sendable {
         var exitCode: Int?
         var lastActivity = Date()
         var bytesOut = 0
-        var stdinFD: Int32 = -1
         var rows: Int
         var cols: Int
         var attachedSockets = 0
     }
     private let state: Locked<State>
+    /// Descriptors written from socket handlers: the stdin pipe (non-TTY) or the PTY master.
+    /// Guarded by `fds` so that a write never lands on a closed — and maybe reused — number
+    /// (another process-wide socket or pipe).
+    private struct Inputs {
+        var stdinFD: Int32 = -1
+        var masterOpen = false
+    }
+    private let fds: Locked<Inputs>
     private let masterFD: Int32
     private let scrollbackLimit: Int
     private let onOutput: @Sendable () -> Void
@@ -66,7 +73,7 @@ final class ProcessSession: @unchecked Sendable {
         self.pid = launched.pid
         self.masterFD = launched.master
         var st = State(rows: spec.rows, cols: spec.cols)
-        st.stdinFD = launched.stdin
+        self.fds = Locked(Inputs(stdinFD: launched.stdin, masterOpen: spec.tty))
         let ownerId = UUID()
         let (stream, cont) = AsyncStream<SessionEvent>.makeStream()
         st.listeners[ownerId] = cont
@@ -117,28 +124,32 @@ final class ProcessSession: @unchecked Sendable {
         }
     }
 
+    /// Writes input, holding `fds` so the descriptor cannot be closed meanwhile. A write to an
+    /// exited child fails at once (EPIPE, EIO), so this never holds the lock for long.
     func writeStdin(_ bytes: [UInt8]) {
-        let fd = tty ? masterFD : state.withLock { $0.stdinFD }
-        guard fd >= 0 else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
+        fds.withLock { io in
+            let fd = tty ? (io.masterOpen ? masterFD : -1) : io.stdinFD
+            guard fd >= 0 else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if n < 0 { if errno == EINTR { continue }; return }
+                offset += n
+            }
         }
     }
 
     func closeStdin() {
         guard !tty else { return }
-        state.withLock { st in
-            if st.stdinFD >= 0 { close(st.stdinFD); st.stdinFD = -1 }
+        fds.withLock { io in
+            if io.stdinFD >= 0 { close(io.stdinFD); io.stdinFD = -1 }
         }
     }
 
     func resize(rows: Int, cols: Int) {
         guard tty else { return }
         state.withLock { $0.rows = rows; $0.cols = cols }
-        Spawner.setWindowSize(masterFD, rows: rows, cols: cols)
+        fds.withLock { io in if io.masterOpen { Spawner.setWindowSize(masterFD, rows: rows, cols: cols) } }
     }
 
     /// Sends a signal to the whole process group.
@@ -162,7 +173,13 @@ final class ProcessSession: @unchecked Sendable {
                     if n <= 0 { break }
                     self.deliver(Array(buf[0..<n]), isErr: isErr)
                 }
-                if !self.tty { close(fd) }
+                // Each reader closes its own descriptor, once it is done with it; the PTY
+                // master also under `fds`, as input and resizes use it.
+                if self.tty {
+                    self.fds.withLock { io in io.masterOpen = false; close(fd) }
+                } else {
+                    close(fd)
+                }
                 group.leave()
             }
             t.start()
@@ -201,9 +218,11 @@ final class ProcessSession: @unchecked Sendable {
                 cont.finish()
             }
             st.listeners.removeAll()
-            if st.stdinFD >= 0 { close(st.stdinFD); st.stdinFD = -1 }
         }
-        if tty { close(masterFD) }
+        // The PTY master is closed by its reader (it may still be reading output of a
+        // grandchild that holds the terminal): closing it here while the reader thread still
+        // calls read() on that number would read from whatever the number is reused for.
+        fds.withLock { io in if io.stdinFD >= 0 { close(io.stdinFD); io.stdinFD = -1 } }
         onExit(self, code)
     }
 }

@@ -12,7 +12,10 @@ struct SpawnError: Error, CustomStringConvertible {
 /// TTY ones. Every child gets its own session (setsid) so its process group can be signalled,
 /// default signal dispositions (the server ignores SIGPIPE; children must not inherit that),
 /// and runs through `env -C dir` so the working directory and PATH lookup follow the
-/// command's own environment.
+/// command's own environment. Children get only fds 0–2: the server's sockets are not
+/// close-on-exec (NIO accepts without `SOCK_CLOEXEC`), and a child holding a copy of an exec
+/// socket keeps the TCP connection open after the server closes or drops it, so a client
+/// would notice a drop only when that child exits.
 enum Spawner {
     struct Launched {
         var pid: Int32
@@ -82,6 +85,9 @@ enum Spawner {
 
         let argv = ["env", "-C", spec.directory, "--", spec.path] + spec.argv.dropFirst()
         let envp = spec.environment.map { "\($0.key)=\($0.value)" }
+        // Close every inherited descriptor above stderr in the child (after the dup2s above).
+        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
+
         var pid: Int32 = 0
         let rc = withCStrings(argv) { cargv in
             withCStrings(envp) { cenv in
@@ -97,18 +103,30 @@ enum Spawner {
         return launched
     }
 
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), found at run time.
+    nonisolated(unsafe) private static let addCloseFrom: AddCloseFrom? = {
+        dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    }()
+
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    /// `pipe2` is a GNU extension the Glibc module does not expose.
+    nonisolated(unsafe) private static let pipe2Function: Pipe2? = {
+        dlsym(dlopen(nil, RTLD_NOW), "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+    }()
+
     static func setWindowSize(_ fd: Int32, rows: Int, cols: Int) {
         var ws = winsize(ws_row: UInt16(clamping: rows), ws_col: UInt16(clamping: cols), ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(fd, tiocswinsz, &ws)
     }
 
+    /// Both ends close-on-exec atomically, so a child spawned meanwhile by another thread does
+    /// not inherit them (which would hide end-of-file from the reader).
     private static func pipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [0, 0]
-        guard Glibc.pipe(&fds) == 0 else {
+        guard let pipe2 = pipe2Function, pipe2(&fds, O_CLOEXEC) == 0 else {
             throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))")
         }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         return (fds[0], fds[1])
     }
 

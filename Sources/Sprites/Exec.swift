@@ -276,11 +276,11 @@ extension SpritesClient {
                         eventsCont.yield(.message(text))
                     }
                 case .binary(let buf):
-                    let bytes = Array(buf.readableBytesView)
-                    guard !bytes.isEmpty else { continue }
-                    if tty { eventsCont.yield(.stdout(bytes)); continue }
-                    let payload = Array(bytes.dropFirst())
-                    switch bytes[0] {
+                    // One memcpy per frame (no per-byte iteration, no second copy for the payload).
+                    guard let kind = buf.getInteger(at: buf.readerIndex, as: UInt8.self) else { continue }
+                    if tty { eventsCont.yield(.stdout(buf.withUnsafeReadableBytes { Array($0) })); continue }
+                    let payload = buf.withUnsafeReadableBytes { Array(UnsafeRawBufferPointer(rebasing: $0.dropFirst())) }
+                    switch kind {
                     case 1: eventsCont.yield(.stdout(payload))
                     case 2: eventsCont.yield(.stderr(payload))
                     case 3:

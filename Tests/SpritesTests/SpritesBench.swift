@@ -20,10 +20,16 @@ struct SpritesBench {
             #expect(r.exitCode == 0)
         }
         times.sort()
-        let t = Date()
-        let big = try await client.run(sprite, ["head", "-c", "10485760", "/dev/zero"])
-        let streamMs = Date().timeIntervalSince(t) * 1000
-        #expect(big.stdout.count == 10 << 20)
+        // The stream figure is the median of a few runs: one run is too noisy on a shared machine.
+        var streams: [Double] = []
+        for _ in 0..<(Int(env["SPRITES_BENCH_STREAM_RUNS"] ?? "5") ?? 5) {
+            let t = Date()
+            let big = try await client.run(sprite, ["head", "-c", "10485760", "/dev/zero"])
+            streams.append(Date().timeIntervalSince(t) * 1000)
+            #expect(big.stdout.count == 10 << 20)
+        }
+        streams.sort()
+        let streamMs = streams[streams.count / 2]
         print(String(format: "BENCH exec_true_median_ms=%.2f", times[times.count / 2]))
         print(String(format: "BENCH stream_10mib_ms=%.2f", streamMs))
     }

@@ -113,6 +113,7 @@ struct SpritesExecTests {
         let s = try await client.exec(name, ExecCommand(["sh", "-c", "echo partial; sleep 20"]))
         var got: [UInt8] = []
         for try await e in s.events { if case .stdout(let b) = e { got += b; break } }
+        let dropped = Date()
         sim.store.dropSockets()
         do {
             let r = try await s.collect()
@@ -121,6 +122,17 @@ struct SpritesExecTests {
             #expect(got.text == "partial\n")
             #expect(out.isEmpty || out.text.isEmpty)  // collect() only sees what came after the first read
         }
+        // The abort reaches the client at once: the command's processes must not hold a copy of
+        // the server's socket (it lives on for max_run_after_disconnect = 10 s).
+        #expect(Date().timeIntervalSince(dropped) < 3, "the client noticed the drop late")
+    }
+
+    @Test func commandsInheritNoDescriptorsBeyondStdio() async throws {
+        let (client, _, name) = try await SimHarness.fresh("fds")
+        // Everything open in the child besides 0–2 (ls's own directory handle aside).
+        let r = try await client.run(name, ["sh", "-c", "ls /proc/self/fd"])
+        let fds = r.stdoutText.split(separator: "\n").compactMap { Int($0) }.filter { $0 > 2 }
+        #expect(fds.count <= 1, "inherited descriptors: \(fds)")
     }
 
     @Test(arguments: [CloseMode.noExit1000, .noExit1011, .noFrames])
