@@ -174,8 +174,8 @@ le_editor *le_create(const char *prog, int in_fd, int out_fd) {
     ed->wake_w = p[1];
     ed->in_fd = in_fd;
     ed->out_fd = out_fd;
-    ed->in = fdopen(dup(in_fd), "r");
-    ed->out = fdopen(dup(out_fd), "w");
+    ed->in = fdopen(fcntl(in_fd, F_DUPFD_CLOEXEC, 0), "r");
+    ed->out = fdopen(fcntl(out_fd, F_DUPFD_CLOEXEC, 0), "w");
     ed->err = stderr;
     ed->prompt = strdup("> ");
     ed->el = el_init_fd(prog, ed->in, ed->out, ed->err, in_fd, out_fd, STDERR_FILENO);

@@ -53,6 +53,7 @@ final class ChildProcess: @unchecked Sendable {
             case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
             }
         }
+        if let closeFrom = Native.addCloseFrom { _ = closeFrom(&actions, 3) }
         if let cwd {
             guard let addChdir = Native.addChdir else { throw SandboxError.io("posix_spawn cannot change directory here") }
             let code = cwd.withCString { addChdir(&actions, $0) }
@@ -145,6 +146,14 @@ enum Native {
     /// `posix_spawn_file_actions_addchdir_np` (glibc ≥ 2.29, macOS ≥ 10.15).
     static let addChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? = {
         dlsym(handle, "posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
+    }()
+
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34): the child keeps only 0, 1 and 2,
+    /// so no descriptor of ours (sockets, the database, pipes) outlives us in tmux or an agent.
+    static let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
+        dlsym(handle, "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: CloseFrom.self) }
     }()
 
     private static let pipe2: (@convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32)? = {

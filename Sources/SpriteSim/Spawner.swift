@@ -105,13 +105,13 @@ enum Spawner {
 
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), found at run time.
-    nonisolated(unsafe) private static let addCloseFrom: AddCloseFrom? = {
+    private static let addCloseFrom: AddCloseFrom? = {
         dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
     }()
 
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
     /// `pipe2` is a GNU extension the Glibc module does not expose.
-    nonisolated(unsafe) private static let pipe2Function: Pipe2? = {
+    private static let pipe2Function: Pipe2? = {
         dlsym(dlopen(nil, RTLD_NOW), "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
     }()
 

@@ -55,15 +55,20 @@ import Testing
         defer { removeTree(dir) }
         let pidFile = dir + "/pid"
         let task = Task { try await sandbox.run(["sh", "-c", "echo $$ > '\(pidFile)'; exec sleep 30"]) }
-        #expect(await eventually { FileManager.default.fileExists(atPath: pidFile) })
-        try await Task.sleep(for: .milliseconds(50))
-        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        // The file exists before `echo` has written to it: wait for a whole pid.
+        func writtenPID() -> Int32? {
+            (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap {
+                $0.hasSuffix("\n") ? Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+            }
+        }
+        #expect(await eventually { writtenPID() != nil })
+        let pid = try #require(writtenPID())
         let started = Date()
         task.cancel()
         let result = try await task.value
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(result.status == 128 + SIGTERM)
-        #expect(!processIsAlive(pid))
+        #expect(await eventually { !processIsAlive(pid) })
     }
 
     @Test func filesRoundTrip() async throws {
