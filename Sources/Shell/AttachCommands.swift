@@ -8,12 +8,11 @@ struct Attach: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Hand the terminal to the task's agent (tmux); tmux's detach key (Ctrl-B d) comes back.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         guard isatty(0) == 1 && isatty(1) == 1 else {
             throw TaskError.failed("attach needs a terminal; use follow \(taskID) or send \(taskID) <text> in scripts")
         }
@@ -34,12 +33,11 @@ struct Follow: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Talk to a task line by line: a task#<id>> prompt whose lines go to the agent; .detach or Ctrl-D returns.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         let task = try ctx.store().task(id: taskID)
         guard task.status.isActive else { throw TaskError.failed("#\(taskID) has no running agent (it is \(task.status.rawValue))") }
         ctx.followedTask = taskID

@@ -131,15 +131,14 @@ struct List: ParsableCommand, ShellCommand {
 struct Show: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Show one task in full.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Flag(help: "Print JSON: the task's fields and its log.")
     var json = false
 
     mutating func run(_ ctx: CommandContext) throws {
         let store = try ctx.store()
-        let task = try store.task(id: parseTaskID(id))
+        let task = try store.task(id: self.task.id())
         let logs = try store.logs(taskID: task.id)
         if json {
             var obj = try store.taskJSON(id: task.id)
@@ -156,8 +155,7 @@ struct Show: ParsableCommand, ShellCommand {
 struct Edit: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Change a task's title, prompt or project.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Option(help: "A new title.")
     var title: String?
@@ -180,7 +178,7 @@ struct Edit: ParsableCommand, ShellCommand {
 
     mutating func run(_ ctx: CommandContext) throws {
         let text = try prompt ?? promptFile.map(readPromptFile)
-        let task = try ctx.store().editTask(id: parseTaskID(id), title: title, prompt: text, projectName: project)
+        let task = try ctx.store().editTask(id: self.task.id(), title: title, prompt: text, projectName: project)
         ctx.out.line("#\(task.id) updated")
     }
 }
@@ -188,15 +186,14 @@ struct Edit: ParsableCommand, ShellCommand {
 struct Delete: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Delete a task, its log and its events.", aliases: ["rm"])
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Flag(help: "Delete even while the task is queued, processing or blocked.")
     var force = false
 
     mutating func run(_ ctx: CommandContext) throws {
         let store = try ctx.store()
-        let task = try store.task(id: parseTaskID(id))
+        let task = try store.task(id: self.task.id())
         if task.status.isActive && !force {
             throw TaskError.failed("#\(task.id) is \(task.status.rawValue); stop it first or use delete --force")
         }

@@ -5,16 +5,24 @@ import TaskCore
 
 // Commands that run tasks and talk to their agents (the local sandbox).
 
+/// The `<id>` argument of every command about one task, completed with ids and titles.
+struct TaskArgument: ParsableArguments {
+    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
+    var text: String
+
+    /// The id as a number; a usage error for anything else.
+    func id() throws -> Int64 { try parseTaskID(text) }
+}
+
 struct Run: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a task's agent (queued while max_running agents run).")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         let outcome = try runBlocking { try await runner.run(taskID: taskID) }
         ctx.out.line(RunReport.describe(taskID, outcome))
     }
@@ -33,8 +41,7 @@ struct Send: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Type text into a task's agent and wait until it is submitted.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("What to say (several words are joined by spaces).", valueName: "text"))
     var text: [String] = []
@@ -48,7 +55,7 @@ struct Send: ParsableCommand, ShellCommand {
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         let message = text.joined(separator: " ")
         let wait = timeout
         switch try runBlocking({ try await runner.send(taskID: taskID, text: message, timeout: wait) }) {
@@ -65,8 +72,7 @@ struct Keys: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Press keys in a task's agent pane (Escape, Enter, 1, C-c, Up…), for prompts and menus.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Argument(help: ArgumentHelp("tmux key names.", valueName: "key"))
     var keys: [String] = []
@@ -77,7 +83,7 @@ struct Keys: ParsableCommand, ShellCommand {
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         let k = keys
         try runBlocking { try await runner.keys(taskID: taskID, keys: k) }
     }
@@ -86,12 +92,11 @@ struct Keys: ParsableCommand, ShellCommand {
 struct Stop: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Interrupt a task's agent and end it (cancelled).")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         try runBlocking { try await runner.stop(taskID: taskID) }
         ctx.out.line("#\(taskID) cancelled")
     }
@@ -100,12 +105,11 @@ struct Stop: ParsableCommand, ShellCommand {
 struct Done: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Close a task as done, ending its agent session.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         try runBlocking { try await runner.finish(taskID: taskID) }
         ctx.out.line("#\(taskID) done")
     }
@@ -115,15 +119,14 @@ struct Retry: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a finished task again, resuming its agent session when it can.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Option(name: [.short, .long], help: "What to tell the agent.")
     var feedback: String?
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         let fb = feedback
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
         ctx.out.line(RunReport.describe(taskID, outcome) + (resumed ? " — resuming its session" : " — fresh session"))
@@ -133,8 +136,7 @@ struct Retry: ParsableCommand, ShellCommand {
 struct Events: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Show a task's hook events.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Flag(help: "Print JSON lines: task, event, tool, summary, raw hook JSON, appended and stored times.")
     var json = false
@@ -144,7 +146,7 @@ struct Events: ParsableCommand, ShellCommand {
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         _ = try ctx.store().task(id: taskID)
         var last: Int64 = 0
         let print: (StoredEvent) -> Void = { [json] e in
@@ -175,15 +177,14 @@ struct Events: ParsableCommand, ShellCommand {
 struct Logs: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(abstract: "Show a task's log: launches, status changes, feedback.")
 
-    @Argument(help: ArgumentHelp("The task.", valueName: "id"), completion: .custom(Completions.taskIDs))
-    var id: String
+    @OptionGroup var task: TaskArgument
 
     @Flag(help: "Keep printing new entries until Ctrl-C.")
     var follow = false
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
-        let taskID = try parseTaskID(id)
+        let taskID = try task.id()
         var last: Int64 = 0
         let show: () throws -> Void = {
             for l in try ctx.store().logs(taskID: taskID, limit: 100_000) where l.id > last {

@@ -4,21 +4,8 @@ import Testing
 /// The shell in a real terminal (tmux at a fixed size), driven by keys as a person would.
 @Suite("Shell in a terminal")
 struct TerminalTests {
-    /// Opens the shell in a fresh tmux server, waits for the prompt, runs `body`, closes the server.
     func withShell(_ env: TaskEnv, extra: [String: String] = [:], _ body: (Terminal) async throws -> Void) async throws {
-        var e = env.environment
-        e["TERM"] = "xterm-256color"
-        e["LANG"] = "C.UTF-8"
-        for (k, v) in extra { e[k] = v }
-        let t = try await Terminal.open(command: shellQuote(taskBinary), environment: e)
-        do {
-            try await t.waitFor(text: "task>")
-            try await body(t)
-        } catch {
-            await t.close()
-            throw error
-        }
-        await t.close()
+        try await withTaskShell(env.environment.merging(extra) { $1 }, body)
     }
 
     @Test func promptCompletionAndListingIdsWithTitles() async throws {
@@ -122,18 +109,7 @@ struct TerminalTests {
 @Suite("Talking to an agent in a terminal", .serialized)
 struct AgentTerminalTests {
     func withAgentShell(_ a: AgentEnv, _ body: (Terminal) async throws -> Void) async throws {
-        var e = a.env.environment
-        e["TERM"] = "xterm-256color"
-        e["LANG"] = "C.UTF-8"
-        let t = try await Terminal.open(command: "env -u IS_SANDBOX " + shellQuote(taskBinary), environment: e, width: 120, height: 40)
-        do {
-            try await t.waitFor(text: "task>")
-            try await body(t)
-        } catch {
-            await t.close()
-            throw error
-        }
-        await t.close()
+        try await withTaskShell(a.env.environment, width: 120, height: 40, body)
     }
 
     @Test func followSendsTypedLinesWhileEventsStreamIn() async throws {
@@ -181,4 +157,23 @@ struct AgentTerminalTests {
         }
         try await a.run(["done", "1"])
     }
+}
+
+/// Opens the shell (IS_SANDBOX unset) in a fresh tmux server with `environment`, waits for the
+/// prompt, runs `body`, and closes the server whatever happens.
+func withTaskShell(
+    _ environment: [String: String], width: Int = 100, height: Int = 24, _ body: (Terminal) async throws -> Void
+) async throws {
+    var e = environment
+    e["TERM"] = "xterm-256color"
+    e["LANG"] = "C.UTF-8"
+    let t = try await Terminal.open(command: "env -u IS_SANDBOX " + shellQuote(taskBinary), environment: e, width: width, height: height)
+    do {
+        try await t.waitFor(text: "task>")
+        try await body(t)
+    } catch {
+        await t.close()
+        throw error
+    }
+    await t.close()
 }
