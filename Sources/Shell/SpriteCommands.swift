@@ -105,6 +105,17 @@ enum SpriteAccess {
         }
     }
 
+    /// Runs a read-only command, once more if the connection is lost before its exit status
+    /// (spec §4.4: re-run only idempotent commands).
+    static func probe(_ client: SpritesClient, _ name: String, _ argv: [String]) async throws -> ExecResult {
+        do {
+            return try await client.run(name, argv)
+        } catch SpritesError.connectionLost {
+            try await Task.sleep(for: .milliseconds(200))
+            return try await client.run(name, argv)
+        }
+    }
+
     /// Prints a checkpoint or restore stream line by line; returns the final message.
     static func progress(_ stream: AsyncThrowingStream<ProgressEvent, any Error>, ctx: CommandContext) async throws -> String {
         var last = ""
@@ -175,14 +186,14 @@ struct SpriteUp: ParsableCommand, ShellCommand {
                 step("\(ok) sprite \(name) created (\(s.status ?? "cold"))" + (s.url.map { " — \($0)" } ?? ""))
             }
             // 2. Its home folder (never assumed).
-            let home = try await client.run(name, ["sh", "-c", "printf '%s\\n' \"$HOME\""]).check()
+            let home = try await SpriteAccess.probe(client, name, ["sh", "-c", "printf '%s\\n' \"$HOME\""]).check()
                 .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
             guard home.hasPrefix("/") else { throw TaskError.failed("the sprite's $HOME is '\(home)', not a folder") }
             step("\(ok) home folder \(home)")
             // 3. Tools the tasks need.
             var missing: [String] = []
             for tool in ["tmux", "git"] {
-                let r = try await client.run(name, ["sh", "-c", "command -v \(tool)"])
+                let r = try await SpriteAccess.probe(client, name, ["sh", "-c", "command -v \(tool)"])
                 let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
                 if r.exitCode == 0, !path.isEmpty {
                     step("\(ok) \(tool) \(path)")
