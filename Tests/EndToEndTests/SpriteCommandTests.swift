@@ -361,6 +361,28 @@ struct SpriteTerminalTests {
         }
     }
 
+    @Test func destroyAtThePromptAsksForTheName() async throws {
+        let sim = try await SpriteSimProcess.start()
+        defer { sim.stop() }
+        let env = sim.taskEnv()
+        #expect(try await env.run(["sprite", "up"]).status == 0)
+        try await withShell(env) { t in
+            try await t.type("sprite destroy")
+            try await t.press("Enter")
+            try await t.waitFor(text: "Type its name to confirm:")
+            try await t.type("nope")
+            try await t.press("Enter")
+            try await t.waitFor(text: "not destroyed")
+            try await t.type("sprite destroy")
+            try await t.press("Enter")
+            try await t.waitFor(text: "Type its name to confirm:")
+            try await t.type("task-sandbox")
+            try await t.press("Enter")
+            try await t.waitFor(text: "sprite task-sandbox destroyed")
+        }
+        #expect(try await env.run(["sprite", "status"]).status == 1)
+    }
+
     @Test func tokenTypedAtThePromptIsStoredRedacted() async throws {
         let sim = try await SpriteSimProcess.start()
         defer { sim.stop() }
