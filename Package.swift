@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module graph (a module imports only what is below it):
 //   task (executable) → Shell → Runner → {TaskCore, Sandbox} → AgentHooks
-//   Shell → CLineEdit (libedit shim)
+//   Shell → CLineEdit (libedit shim), Sprites
 //   Sprites (knows nothing of tasks) → CCurl (libcurl shim), WSClient
 //   sprite-sim (executable) → SpriteSim (Hummingbird server)
 let strict: [SwiftSetting] = [
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "TaskCore", "Runner", "Sandbox", "CLineEdit",
+                "TaskCore", "Runner", "Sandbox", "Sprites", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

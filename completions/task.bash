@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|project|config|set|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|sprite|project|config|set|history|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events project config set history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events sprite project config set history quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -476,6 +476,124 @@ _task_events() {
         return
         ;;
     esac
+}
+
+_task_sprite() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    status|up|down|attach|exec|checkpoints|checkpoint|restore|sessions|token|destroy)
+        # Offer subcommand argument completions
+        "_task_sprite_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'status up down attach exec checkpoints checkpoint restore sessions token destroy' -- "${cur}"))
+        ;;
+    esac
+}
+
+_task_sprite_status() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+}
+
+_task_sprite_up() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+}
+
+_task_sprite_down() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+}
+
+_task_sprite_attach() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+}
+
+_task_sprite_exec() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--dir)
+    __task_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--dir')
+        return
+        ;;
+    esac
+}
+
+_task_sprite_checkpoints() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+}
+
+_task_sprite_checkpoint() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options -1
+}
+
+_task_sprite_restore() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+}
+
+_task_sprite_sessions() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+}
+
+_task_sprite_token() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+}
+
+_task_sprite_destroy() {
+    repeating_flags=()
+    non_repeating_flags=(--force --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
 }
 
 _task_project() {

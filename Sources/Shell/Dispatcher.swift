@@ -36,6 +36,9 @@ public final class Dispatcher {
             }
             try command.run(ctx)
             return 0
+        } catch let e as ExitCode {
+            // A command passing on another program's exit status (sprite exec), which already said why.
+            return e.rawValue
         } catch let e as TaskError {
             ctx.out.flush()
             ctx.err.line("task: " + e.description)

@@ -1,0 +1,640 @@
+import AgentHooks
+import ArgumentParser
+import Foundation
+import Runner
+import Sprites
+import Synchronization
+import TaskCore
+
+// `sprite …`: the Fly.io sprite that tasks run on — its state, provisioning, checkpoints,
+// sessions, a shell on it and the API token. The sprite's name is the `sprite.name` setting; the
+// API is `SPRITES_API_URL` (default https://api.sprites.dev); the token comes from SPRITES_TOKEN,
+// SPRITE_TOKEN or the 0600 file `$TASK_HOME/sprites-token` written by `sprite token`.
+
+struct SpriteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sprite",
+        abstract: "Manage the sprite (a Fly.io VM) that tasks run on.",
+        discussion: """
+            The sprite is the setting sprite.name (default task-sandbox). The API is SPRITES_API_URL \
+            (default https://api.sprites.dev); the token comes from SPRITES_TOKEN, SPRITE_TOKEN or the \
+            file saved by sprite token.
+            """,
+        subcommands: [
+            SpriteStatus.self, SpriteUp.self, SpriteDown.self, SpriteAttach.self, SpriteExec.self,
+            SpriteCheckpoints.self, SpriteCheckpoint.self, SpriteRestore.self, SpriteSessions.self,
+            SpriteToken.self, SpriteDestroy.self,
+        ])
+}
+
+// MARK: - Access: name, token, client, errors
+
+/// Where the sprite commands get their sprite name, token and client, and how they word errors.
+enum SpriteAccess {
+    /// The token with a description of where it came from.
+    struct FoundToken {
+        var token: String
+        var source: String
+    }
+
+    static func name(_ ctx: CommandContext) throws -> String { try ctx.setting("sprite.name").value }
+
+    static func baseURL(_ ctx: CommandContext) -> String { SpritesConfig.baseURL(environment: ctx.environment) }
+
+    /// The credentials file: `$TASK_HOME/sprites-token`.
+    static func credentialsFile(_ ctx: CommandContext) -> String {
+        (ctx.paths.home as NSString).appendingPathComponent(SpritesConfig.credentialsFileName)
+    }
+
+    /// SPRITES_TOKEN, else SPRITE_TOKEN, else the credentials file (as `SpritesConfig.token` reads them).
+    static func findToken(_ ctx: CommandContext) -> FoundToken? {
+        for key in ["SPRITES_TOKEN", "SPRITE_TOKEN"] {
+            if let t = ctx.environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !t.isEmpty {
+                return FoundToken(token: t, source: "the environment variable \(key)")
+            }
+        }
+        guard let t = try? SpritesConfig.token(configDirectory: ctx.paths.home, environment: [:]) else { return nil }
+        return FoundToken(token: t, source: credentialsFile(ctx))
+    }
+
+    static let noTokenMessage = """
+        no Sprites token: set SPRITES_TOKEN, or save one with: sprite token <TOKEN> \
+        (tokens are made at https://sprites.dev/account or with: sprite org auth)
+        """
+
+    static func client(_ ctx: CommandContext) throws -> (SpritesClient, FoundToken) {
+        guard let found = findToken(ctx) else { throw TaskError.failed(noTokenMessage) }
+        return (SpritesClient(baseURL: baseURL(ctx), token: found.token), found)
+    }
+
+    /// Runs `operation` against the API and turns its errors into messages a user can act on.
+    /// `notFound` words a 404 (default: the sprite does not exist).
+    static func call<T: Sendable>(
+        _ ctx: CommandContext, notFound: String? = nil,
+        _ operation: @escaping @Sendable (SpritesClient, String) async throws -> T
+    ) throws -> T {
+        let (client, found) = try client(ctx)
+        let name = try name(ctx)
+        do {
+            return try runBlocking { try await operation(client, name) }
+        } catch let e as SpritesError {
+            throw describe(e, ctx: ctx, name: name, tokenSource: found.source, notFound: notFound)
+        }
+    }
+
+    static func describe(_ error: SpritesError, ctx: CommandContext, name: String, tokenSource: String,
+                         notFound: String?) -> TaskError {
+        switch error {
+        case .api(let e) where e.status == 401:
+            return .failed("the Sprites API at \(baseURL(ctx)) refused the token from \(tokenSource) (401 unauthorized); "
+                + "set a valid one with: sprite token <TOKEN>")
+        case .api(let e) where e.status == 403:
+            return .failed("the token from \(tokenSource) may not do that (403 forbidden): \(e.message)")
+        case .api(let e) where e.status == 404:
+            return .failed(notFound ?? "there is no sprite named \(name) (create it with: sprite up)")
+        case .api(let e):
+            return .failed(e.description)
+        case .transport(let m):
+            return .failed("cannot reach the Sprites API at \(baseURL(ctx)): \(m)")
+        case .connectionLost(let reason, _, _):
+            return .failed("the connection to sprite \(name) was lost before the command finished (\(reason))")
+        case .missingToken:
+            return .failed(noTokenMessage)
+        default:
+            return .failed(error.description)
+        }
+    }
+
+    /// Runs a read-only command, once more if the connection is lost before its exit status
+    /// (spec §4.4: re-run only idempotent commands).
+    static func probe(_ client: SpritesClient, _ name: String, _ argv: [String]) async throws -> ExecResult {
+        do {
+            return try await client.run(name, argv)
+        } catch SpritesError.connectionLost {
+            try await Task.sleep(for: .milliseconds(200))
+            return try await client.run(name, argv)
+        }
+    }
+
+    /// Prints a checkpoint or restore stream line by line; returns the final message.
+    static func progress(_ stream: AsyncThrowingStream<ProgressEvent, any Error>, ctx: CommandContext) async throws -> String {
+        var last = ""
+        for try await e in stream {
+            switch e.type {
+            case "error":
+                throw TaskError.failed(e.text.isEmpty ? "the sprite reported an error" : e.text)
+            case "complete":
+                last = e.text
+            default:
+                if !e.text.isEmpty {
+                    ctx.out.line(ctx.style.dim("  " + e.text))
+                    ctx.out.flush()
+                }
+            }
+        }
+        guard !last.isEmpty else { throw TaskError.failed("the stream ended before the sprite said it was complete") }
+        return last
+    }
+
+    static func date(_ d: Date?) -> String {
+        d.map { formatTimestamp($0.timeIntervalSince1970).prefix(19).replacingOccurrences(of: "T", with: " ") } ?? "-"
+    }
+}
+
+// MARK: - status, up, down
+
+struct SpriteStatus: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the sprite: its state (cold, warm, running) and URL.")
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let s = try SpriteAccess.call(ctx) { client, name in try await client.getSprite(name) }
+        let state = s.status ?? "unknown"
+        let coloured = switch state {
+        case "running": ctx.style.green(state)
+        case "warm": ctx.style.yellow(state)
+        default: ctx.style.cyan(state)
+        }
+        ctx.out.line(ctx.style.bold("sprite " + s.name))
+        ctx.out.line("  state    " + coloured)
+        ctx.out.line("  url      " + (s.url ?? "-"))
+        if let o = s.organization { ctx.out.line("  org      " + o) }
+        ctx.out.line("  created  " + SpriteAccess.date(s.createdAt))
+        ctx.out.line("  api      " + SpriteAccess.baseURL(ctx))
+    }
+}
+
+struct SpriteUp: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Create the sprite if missing and provision it (tools, hook script, agent trust, first checkpoint).")
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let step: @Sendable (String) -> Void = { text in
+            ctx.out.line(text)
+            ctx.out.flush()
+        }
+        let ok = ctx.style.green("✓"), bad = ctx.style.red("✗")
+        let missing = try SpriteAccess.call(ctx) { client, name -> [String] in
+            // 1. The sprite.
+            do {
+                let s = try await client.getSprite(name)
+                step("\(ok) sprite \(name) exists (\(s.status ?? "unknown"))")
+            } catch SpritesError.api(let e) where e.status == 404 {
+                step("… creating sprite \(name)")
+                let s = try await client.createSprite(SpriteSpec(name: name, labels: ["task"]))
+                step("\(ok) sprite \(name) created (\(s.status ?? "cold"))" + (s.url.map { " — \($0)" } ?? ""))
+            }
+            // 2. Its home folder (never assumed).
+            let home = try await SpriteAccess.probe(client, name, ["sh", "-c", "printf '%s\\n' \"$HOME\""]).check()
+                .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard home.hasPrefix("/") else { throw TaskError.failed("the sprite's $HOME is '\(home)', not a folder") }
+            step("\(ok) home folder \(home)")
+            // 3. Tools the tasks need.
+            var missing: [String] = []
+            for tool in ["tmux", "git"] {
+                let r = try await SpriteAccess.probe(client, name, ["sh", "-c", "command -v \(tool)"])
+                let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+                if r.exitCode == 0, !path.isEmpty {
+                    step("\(ok) \(tool) \(path)")
+                } else {
+                    missing.append(tool)
+                    step("\(bad) \(tool) is missing on the sprite")
+                }
+            }
+            // 4. The hook script.
+            let hook = home + "/.task/hook.sh"
+            try await client.writeFile(name, path: hook, data: Array(HookScript.text.utf8), mode: 0o755)
+            step("\(ok) hook script \(hook)")
+            // 5. Pre-trust the home folder (and what is below it) in the agent's state file.
+            let stateFile = home + "/.claude.json"
+            var existing: Data?
+            do {
+                existing = Data(try await client.readFile(name, path: stateFile))
+            } catch SpritesError.api(let e) where e.status == 404 {
+                existing = nil
+            }
+            let merged: Data
+            do {
+                merged = try TrustConfig.merged(existing, projectPaths: [home], file: stateFile)
+            } catch let f as TrustConfig.Failure {
+                throw TaskError.failed(f.description)
+            }
+            try await client.writeFile(name, path: stateFile, data: Array(merged), mode: 0o600)
+            step("\(ok) agent trust \(stateFile) (\(home) trusted)")
+            // 6. A first checkpoint, once.
+            let checkpoints = try await client.listCheckpoints(name)
+            if checkpoints.isEmpty {
+                step("… making the first checkpoint")
+                let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: "task: provisioned"), ctx: ctx)
+                step("\(ok) \(done)")
+            } else {
+                step("\(ok) checkpoints exist (\(checkpoints.count)); none made (make one with: sprite checkpoint)")
+            }
+            return missing
+        }
+        let name = try SpriteAccess.name(ctx)
+        if !missing.isEmpty {
+            let list = missing.joined(separator: " and ")
+            throw TaskError.failed(
+                "sprite \(name) is up but lacks \(list); install with: sprite exec -- sudo apt-get install -y \(missing.joined(separator: " "))")
+        }
+        ctx.out.line("sprite \(name) is ready")
+    }
+}
+
+struct SpriteDown: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "down",
+        abstract: "Checkpoint the sprite; it pauses by itself when idle (sprites have no stop).")
+
+    @Argument(help: ArgumentHelp("The checkpoint's comment.", valueName: "comment"))
+    var comment: String = "task: sprite down"
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let text = comment
+        let (done, active) = try SpriteAccess.call(ctx) { client, name -> (String, Int) in
+            let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
+            let active = (try? await client.listSessions(name))?.filter(\.isActive).count ?? 0
+            return (done, active)
+        }
+        let name = try SpriteAccess.name(ctx)
+        ctx.out.line(done)
+        ctx.out.line("Sprites cannot be stopped: \(name) pauses by itself after about 30 s without activity "
+            + "(warm, then cold) and is not billed while paused; the next command wakes it.")
+        if active > 0 {
+            ctx.out.line(ctx.style.yellow("\(active) session(s) still running keep it awake (see: sprite sessions)"))
+        }
+    }
+}
+
+// MARK: - exec, attach
+
+/// Writes all of `bytes` to a file descriptor.
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var off = 0
+    while off < bytes.count {
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        off += n
+    }
+}
+
+struct SpriteExec: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exec",
+        abstract: "Run a command on the sprite: its output and exit status are task's own.",
+        discussion: "Example: sprite exec -- sh -c 'ls -la ~'",
+        aliases: ["x"])
+
+    @Option(help: ArgumentHelp("Working directory on the sprite (default: its home).", valueName: "dir"))
+    var dir: String?
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command and its arguments (after --).", valueName: "command"))
+    var command: [String] = []
+
+    var argv: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    func validate() throws {
+        if argv.isEmpty { throw ValidationError("exec needs a command: sprite exec -- <command> [arguments…]") }
+    }
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let cmd = ExecCommand(argv, directory: dir, stdin: false)
+        ctx.out.flush()
+        ctx.err.flush()
+        let code = try SpriteAccess.call(ctx) { client, name -> Int in
+            let session = try await client.exec(name, cmd)
+            for try await event in session.events {
+                switch event {
+                case .stdout(let b): writeAll(1, b)
+                case .stderr(let b): writeAll(2, b)
+                case .exit(let code): return code
+                case .message: continue
+                }
+            }
+            throw SpritesError.connectionLost(reason: "the stream ended without an exit status", stdout: [], stderr: [])
+        }
+        if code != 0 { throw ExitCode(Int32(truncatingIfNeeded: code)) }
+    }
+}
+
+struct SpriteAttach: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attach",
+        abstract: "Open a shell on the sprite in this terminal (or join a session); leaving the shell returns to task>.",
+        discussion: "Ctrl-\\ detaches and leaves the session running on the sprite (join it again with: sprite attach <id>).")
+
+    @Argument(help: ArgumentHelp("A running session to join (see: sprite sessions).", valueName: "session"))
+    var session: String?
+
+    mutating func run(_ ctx: CommandContext) throws {
+        guard isatty(0) == 1 && isatty(1) == 1 else {
+            throw TaskError.failed("sprite attach needs a terminal; in scripts use: sprite exec -- <command>")
+        }
+        let size = RawTerminal.size()
+        let join = session
+        ctx.out.flush()
+        let s = try SpriteAccess.call(ctx, notFound: join.map { "no session \($0) on the sprite (see: sprite sessions)" }) {
+            client, name -> ExecSession in
+            if let join { return try await client.attach(name, sessionId: join, stdin: true) }
+            return try await client.exec(name, ExecCommand(["bash", "-l"], tty: true, rows: size.rows, cols: size.cols))
+        }
+        let name = try SpriteAccess.name(ctx)
+        ctx.out.line(ctx.style.dim("attached to \(name) (session \(s.info.id)); exit the shell to return, Ctrl-\\ to detach"))
+        ctx.out.flush()
+        let outcome: AttachLoop.Outcome
+        do {
+            let raw = try RawTerminal(fd: 0)
+            defer { raw.restore() }
+            outcome = try runBlocking { try await AttachLoop.run(s) }
+        } catch let e as SpritesError {
+            ctx.out.line("")
+            throw SpriteAccess.describe(e, ctx: ctx, name: name, tokenSource: "", notFound: nil)
+        }
+        ctx.out.line("")
+        switch outcome {
+        case .exited(let code):
+            ctx.out.line(ctx.style.dim("session ended (exit \(code)); back at task>"))
+        case .detached:
+            ctx.out.line(ctx.style.dim("detached; session \(s.info.id) keeps running (join it again: sprite attach \(s.info.id))"))
+        }
+    }
+}
+
+/// The local terminal in raw mode until `restore`.
+final class RawTerminal {
+    let fd: Int32
+    private var saved = termios()
+
+    init(fd: Int32) throws {
+        self.fd = fd
+        guard tcgetattr(fd, &saved) == 0 else { throw TaskError.failed("cannot read the terminal's settings") }
+        var raw = saved
+        cfmakeraw(&raw)
+        guard tcsetattr(fd, TCSAFLUSH, &raw) == 0 else { throw TaskError.failed("cannot switch the terminal to raw mode") }
+    }
+
+    func restore() {
+        var s = saved
+        _ = tcsetattr(fd, TCSAFLUSH, &s)
+    }
+
+    /// The terminal's size (24×80 when unknown).
+    static func size(fd: Int32 = 1) -> (rows: Int, cols: Int) {
+        var w = winsize()
+        if ioctl(fd, UInt(TIOCGWINSZ), &w) == 0, w.ws_row > 0, w.ws_col > 0 { return (Int(w.ws_row), Int(w.ws_col)) }
+        return (24, 80)
+    }
+}
+
+/// Tells the stdin reader of an attach to stop.
+final class AttachStop: Sendable {
+    let flag = Atomic<Bool>(false)
+}
+
+/// The write end of the pipe that SIGWINCH pokes (−1 when no attach runs).
+private let winchPipe = Atomic<Int32>(-1)
+
+/// Pumps stdin to an interactive session and its output to stdout; resizes on SIGWINCH.
+enum AttachLoop {
+    enum Outcome: Sendable { case exited(Int), detached }
+
+    enum Input: Sendable {
+        case bytes([UInt8])
+        case resize(rows: Int, cols: Int)
+        case detach
+    }
+
+    static let detachKey: UInt8 = 0x1C   // Ctrl-\
+
+    static func run(_ session: ExecSession) async throws -> Outcome {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw TaskError.failed("cannot make a pipe") }
+        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
+        winchPipe.store(fds[1], ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            let fd = winchPipe.load(ordering: .relaxed)
+            if fd >= 0 {
+                var b: UInt8 = 1
+                _ = Glibc.write(fd, &b, 1)
+            }
+        }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        var previous = sigaction()
+        sigaction(SIGWINCH, &action, &previous)
+        let stop = AttachStop()
+        let (input, inputCont) = AsyncStream<Input>.makeStream()
+        let readerDone = DispatchSemaphore(value: 0)
+        let winchRead = fds[0]
+        Thread {
+            readInput(winchFD: winchRead, stop: stop, into: inputCont)
+            readerDone.signal()
+        }.start()
+        defer {
+            stop.flag.store(true, ordering: .sequentiallyConsistent)
+            readerDone.wait()
+            sigaction(SIGWINCH, &previous, nil)
+            winchPipe.store(-1, ordering: .sequentiallyConsistent)
+            close(fds[0])
+            close(fds[1])
+        }
+        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
+            group.addTask {
+                for try await event in session.events {
+                    switch event {
+                    case .stdout(let b), .stderr(let b): writeAll(1, b)
+                    case .exit(let code): return .exited(code)
+                    case .message: continue
+                    }
+                }
+                return .detached
+            }
+            group.addTask {
+                for await i in input {
+                    switch i {
+                    case .bytes(let b): try await session.send(b)
+                    case .resize(let rows, let cols): try await session.resize(rows: rows, cols: cols)
+                    case .detach:
+                        await session.detach()
+                        return .detached
+                    }
+                }
+                return nil   // stdin closed: keep showing output until the session ends
+            }
+            while let next = try await group.next() {
+                if let outcome = next {
+                    group.cancelAll()
+                    return outcome
+                }
+            }
+            return .detached
+        }
+    }
+
+    /// Reads stdin (and the SIGWINCH pipe) until `stop`, feeding `cont`.
+    private static func readInput(winchFD: Int32, stop: AttachStop, into cont: AsyncStream<Input>.Continuation) {
+        defer { cont.finish() }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !stop.flag.load(ordering: .sequentiallyConsistent) {
+            var p = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: winchFD, events: Int16(POLLIN), revents: 0)]
+            let n = poll(&p, 2, 100)
+            if n <= 0 { continue }
+            if p[1].revents != 0 {
+                _ = buffer.withUnsafeMutableBytes { read(winchFD, $0.baseAddress, $0.count) }
+                let s = RawTerminal.size()
+                cont.yield(.resize(rows: s.rows, cols: s.cols))
+            }
+            if p[0].revents != 0 {
+                let got = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+                if got < 0 && errno == EINTR { continue }
+                if got <= 0 { return }
+                let bytes = Array(buffer[..<got])
+                if let k = bytes.firstIndex(of: detachKey) {
+                    if k > 0 { cont.yield(.bytes(Array(bytes[..<k]))) }
+                    cont.yield(.detach)
+                    return
+                }
+                cont.yield(.bytes(bytes))
+            }
+        }
+    }
+}
+
+// MARK: - checkpoints, restore, sessions
+
+struct SpriteCheckpoints: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "checkpoints", abstract: "List the sprite's checkpoints, newest first.")
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let list = try SpriteAccess.call(ctx) { client, name in try await client.listCheckpoints(name) }
+        guard !list.isEmpty else {
+            ctx.out.line(ctx.style.dim("no checkpoints; make one with: sprite checkpoint [comment]"))
+            return
+        }
+        let w = max(2, list.map(\.id.count).max() ?? 0)
+        ctx.out.line(ctx.style.bold(Render.pad("ID", w) + "  CREATED              COMMENT"))
+        for c in list {
+            ctx.out.line(Render.pad(c.id, w) + "  " + Render.pad(SpriteAccess.date(c.createTime), 19) + "  "
+                + (c.comment ?? "") + (c.isAuto ? ctx.style.dim(" (auto)") : ""))
+        }
+    }
+}
+
+struct SpriteCheckpoint: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "checkpoint", abstract: "Save the sprite's filesystem as a checkpoint.")
+
+    @Argument(help: ArgumentHelp("A comment (several words are joined by spaces).", valueName: "comment"))
+    var comment: [String] = []
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let text = comment.isEmpty ? nil : comment.joined(separator: " ")
+        let done = try SpriteAccess.call(ctx) { client, name in
+            try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
+        }
+        ctx.out.line(done)
+    }
+}
+
+struct SpriteRestore: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore the sprite's filesystem from a checkpoint (ends its sessions).")
+
+    @Argument(help: ArgumentHelp("The checkpoint's id, as sprite checkpoints shows it.", valueName: "id"))
+    var id: String
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let checkpoint = id
+        let done = try SpriteAccess.call(ctx, notFound: "no checkpoint \(checkpoint) on the sprite (see: sprite checkpoints)") {
+            client, name in
+            _ = try await client.getCheckpoint(name, id: checkpoint)
+            return try await SpriteAccess.progress(client.restoreCheckpoint(name, id: checkpoint), ctx: ctx)
+        }
+        ctx.out.line(done)
+    }
+}
+
+struct SpriteSessions: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the exec sessions on the sprite.")
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let list = try SpriteAccess.call(ctx) { client, name in try await client.listSessions(name) }
+        guard !list.isEmpty else {
+            ctx.out.line(ctx.style.dim("no sessions"))
+            return
+        }
+        let w = max(2, list.map(\.id.count).max() ?? 0)
+        ctx.out.line(ctx.style.bold(Render.pad("ID", w) + "  STATE     TTY  CREATED              COMMAND"))
+        for s in list {
+            ctx.out.line(Render.pad(s.id, w) + "  " + Render.pad(s.isActive ? "active" : "idle", 8) + "  "
+                + (s.tty ? "yes" : "no ") + "  " + Render.pad(SpriteAccess.date(s.created), 19) + "  " + s.command)
+        }
+    }
+}
+
+// MARK: - token, destroy
+
+struct SpriteToken: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Save the Sprites API token (0600 file, never the database), or show where it comes from.")
+
+    @Argument(help: ArgumentHelp("The token to save; without it, show the current one masked.", valueName: "token"))
+    var token: String?
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let file = SpriteAccess.credentialsFile(ctx)
+        guard let token = token?.trimmingCharacters(in: .whitespacesAndNewlines) else {
+            guard let found = SpriteAccess.findToken(ctx) else { throw TaskError.failed(SpriteAccess.noTokenMessage) }
+            ctx.out.line("token \(SpritesConfig.masked(found.token)) from \(found.source)")
+            ctx.out.line("api   \(SpriteAccess.baseURL(ctx))")
+            return
+        }
+        guard !token.isEmpty, !token.contains(where: \.isWhitespace) else {
+            throw TaskError.usage("a token is one word without spaces")
+        }
+        do {
+            try SpritesConfig.saveToken(token, configDirectory: ctx.paths.home)
+        } catch {
+            throw TaskError.failed("cannot save the token in \(file): \(error.localizedDescription)")
+        }
+        ctx.out.line("token \(SpritesConfig.masked(token)) saved in \(file) (readable only by you)")
+        for key in ["SPRITES_TOKEN", "SPRITE_TOKEN"] where !(ctx.environment[key] ?? "").isEmpty {
+            ctx.err.line("task: note: \(key) in the environment overrides the saved token")
+            break
+        }
+    }
+}
+
+struct SpriteDestroy: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "destroy", abstract: "Delete the sprite and all its checkpoints (asks first unless --force).")
+
+    @Flag(help: "Do not ask (required in scripts).")
+    var force = false
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let name = try SpriteAccess.name(ctx)
+        if !force {
+            guard ctx.interactive || isatty(0) == 1 else {
+                throw TaskError.failed("sprite destroy deletes \(name) and its checkpoints for good; in scripts add --force")
+            }
+            let prompt = "Destroy sprite \(name) and all its checkpoints? Type its name to confirm: "
+            if ctx.lineSource == nil { ctx.out.write(prompt) }
+            ctx.out.flush()
+            let answer = ctx.readLine(prompt)
+            guard answer?.trimmingCharacters(in: .whitespaces) == name else {
+                ctx.out.line("not destroyed")
+                return
+            }
+        }
+        try SpriteAccess.call(ctx) { client, name in try await client.deleteSprite(name) }
+        ctx.out.line("sprite \(name) destroyed")
+    }
+}
