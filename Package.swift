@@ -31,9 +31,10 @@ let package = Package(
             name: "CLineEdit",
             linkerSettings: [.linkedLibrary("edit")]
         ),
+        // libcurl is dlopen'ed on first use (see ccurl.h), so it is not linked.
         .target(
             name: "CCurl",
-            linkerSettings: [.linkedLibrary("curl")]
+            linkerSettings: [.linkedLibrary("dl")]
         ),
 
         // The Claude Code hook contract: hook-line parsing, summaries, settings, hook script.

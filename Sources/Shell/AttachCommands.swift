@@ -5,7 +5,7 @@ import Runner
 import TaskCore
 
 struct Attach: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "attach", 
         abstract: "Hand the terminal to the task's agent (tmux); tmux's detach key (Ctrl-B d) comes back.")
 
     @OptionGroup var task: TaskArgument
@@ -30,7 +30,7 @@ struct Attach: ParsableCommand, ShellCommand {
 }
 
 struct Follow: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "follow", 
         abstract: "Talk to a task line by line: a task#<id>> prompt whose lines go to the agent; .detach or Ctrl-D returns.")
 
     @OptionGroup var task: TaskArgument

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Runner
 import TaskCore
@@ -73,8 +74,26 @@ public final class CommandContext: @unchecked Sendable {
 }
 
 /// A command the shell can run: parsed by ArgumentParser, run with a context.
-public protocol ShellCommand {
+///
+/// ArgumentParser's `run()` is implemented here for every such command, so the dispatcher calls it
+/// through `ParsableCommand` without a dynamic cast (a cast to a protocol scans every conformance in
+/// the binary, milliseconds at each start).
+public protocol ShellCommand: ParsableCommand {
     mutating func run(_ ctx: CommandContext) throws
+}
+
+extension ShellCommand {
+    public mutating func run() throws {
+        guard let ctx = CommandContext.current else {
+            throw TaskError.failed("internal error: a command ran without a context")
+        }
+        try run(ctx)
+    }
+}
+
+extension CommandContext {
+    /// The context of the command being dispatched (commands run one at a time, on one thread).
+    nonisolated(unsafe) static var current: CommandContext?
 }
 
 /// Reads a task id as typed: `3` or `#3`.

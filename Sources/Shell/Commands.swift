@@ -43,7 +43,7 @@ public enum TaskVersion {
 // MARK: - Tasks
 
 struct New: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "new", 
         abstract: "Create a task; prints its id.",
         discussion: "The prompt is what the agent is asked to do; without one, the title is the prompt.")
 
@@ -129,7 +129,7 @@ struct List: ParsableCommand, ShellCommand {
 }
 
 struct Show: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Show one task in full.")
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show one task in full.")
 
     @OptionGroup var task: TaskArgument
 
@@ -153,7 +153,7 @@ struct Show: ParsableCommand, ShellCommand {
 }
 
 struct Edit: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Change a task's title, prompt or project.")
+    static let configuration = CommandConfiguration(commandName: "edit", abstract: "Change a task's title, prompt or project.")
 
     @OptionGroup var task: TaskArgument
 
@@ -184,7 +184,7 @@ struct Edit: ParsableCommand, ShellCommand {
 }
 
 struct Delete: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a task, its log and its events.", aliases: ["rm"])
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a task, its log and its events.", aliases: ["rm"])
 
     @OptionGroup var task: TaskArgument
 
@@ -210,7 +210,7 @@ struct ProjectCommand: ParsableCommand {
         subcommands: [Add.self, ProjectList.self, Remove.self])
 
     struct Add: ParsableCommand, ShellCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a project.")
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Add a project.")
 
         @Argument(help: "A one-word name.")
         var name: String
@@ -254,7 +254,7 @@ struct ProjectCommand: ParsableCommand {
     }
 
     struct Remove: ParsableCommand, ShellCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a project that has no tasks.", aliases: ["rm"])
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a project that has no tasks.", aliases: ["rm"])
 
         @Argument(help: ArgumentHelp("The project.", valueName: "project"), completion: .custom(Completions.projects))
         var name: String
@@ -274,7 +274,7 @@ struct ConfigCommand: ParsableCommand {
         subcommands: [Get.self, Set.self, ConfigList.self])
 
     struct Get: ParsableCommand, ShellCommand {
-        static let configuration = CommandConfiguration(abstract: "Print a setting's value.")
+        static let configuration = CommandConfiguration(commandName: "get", abstract: "Print a setting's value.")
 
         @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
         var key: String
@@ -285,7 +285,7 @@ struct ConfigCommand: ParsableCommand {
     }
 
     struct Set: ParsableCommand, ShellCommand {
-        static let configuration = CommandConfiguration(abstract: "Change a setting.")
+        static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a setting.")
 
         @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
         var key: String

@@ -29,12 +29,15 @@ public final class Dispatcher {
                     _ = try? runBlocking { await runner.startQueued() }
                 }
             }
-            guard var command = parsed as? any ShellCommand else {
-                let group = CommandModel.root.subcommand(named: first)
-                let subs = group?.subcommands?.map(\.commandName).joined(separator: ", ") ?? ""
+            var command = parsed
+            let subcommands = type(of: parsed).configuration.subcommands
+            guard subcommands.isEmpty else {
+                let subs = subcommands.map { $0._commandName }.joined(separator: ", ")
                 return usageError("'\(first)' needs a subcommand: \(subs) (see: help \(first))")
             }
-            try command.run(ctx)
+            CommandContext.current = ctx
+            defer { CommandContext.current = nil }
+            try command.run()
             return 0
         } catch let e as ExitCode {
             // A command passing on another program's exit status (sprite exec), which already said why.

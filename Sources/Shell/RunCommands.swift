@@ -15,7 +15,7 @@ struct TaskArgument: ParsableArguments {
 }
 
 struct Run: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "run", 
         abstract: "Start a task's agent (queued while max_running agents run).")
 
     @OptionGroup var task: TaskArgument
@@ -38,7 +38,7 @@ enum RunReport {
 }
 
 struct Send: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "send", 
         abstract: "Type text into a task's agent and wait until it is submitted.")
 
     @OptionGroup var task: TaskArgument
@@ -69,7 +69,7 @@ struct Send: ParsableCommand, ShellCommand {
 }
 
 struct Keys: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "keys", 
         abstract: "Press keys in a task's agent pane (Escape, Enter, 1, C-c, Up…), for prompts and menus.")
 
     @OptionGroup var task: TaskArgument
@@ -90,7 +90,7 @@ struct Keys: ParsableCommand, ShellCommand {
 }
 
 struct Stop: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Interrupt a task's agent and end it (cancelled).")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Interrupt a task's agent and end it (cancelled).")
 
     @OptionGroup var task: TaskArgument
 
@@ -103,7 +103,7 @@ struct Stop: ParsableCommand, ShellCommand {
 }
 
 struct Done: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Close a task as done, ending its agent session.")
+    static let configuration = CommandConfiguration(commandName: "done", abstract: "Close a task as done, ending its agent session.")
 
     @OptionGroup var task: TaskArgument
 
@@ -116,7 +116,7 @@ struct Done: ParsableCommand, ShellCommand {
 }
 
 struct Retry: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(
+    static let configuration = CommandConfiguration(commandName: "retry", 
         abstract: "Run a finished task again, resuming its agent session when it can.")
 
     @OptionGroup var task: TaskArgument
@@ -134,7 +134,7 @@ struct Retry: ParsableCommand, ShellCommand {
 }
 
 struct Events: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a task's hook events.")
+    static let configuration = CommandConfiguration(commandName: "events", abstract: "Show a task's hook events.")
 
     @OptionGroup var task: TaskArgument
 
@@ -175,7 +175,7 @@ struct Events: ParsableCommand, ShellCommand {
 }
 
 struct Logs: ParsableCommand, ShellCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a task's log: launches, status changes, feedback.")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Show a task's log: launches, status changes, feedback.")
 
     @OptionGroup var task: TaskArgument
 

@@ -33,7 +33,7 @@ enum HTTPStreamPart: Sendable {
 enum CurlTransport {
     private static let globalInit: Void = {
         signal(SIGPIPE, SIG_IGN)
-        curl_global_init(3)  // CURL_GLOBAL_ALL
+        _ = ccurl_load()  // dlopen libcurl and curl_global_init, once
     }()
 
     /// Performs a request and collects the whole answer.
@@ -85,12 +85,13 @@ enum CurlTransport {
         }
 
         func run() {
-            guard let h = curl_easy_init() else {
-                continuation.finish(throwing: SpritesError.transport("curl_easy_init failed"))
+            guard let h = ccurl_easy_init() else {
+                let why = ccurl_load_error().map { String(cString: $0) } ?? "curl_easy_init failed"
+                continuation.finish(throwing: SpritesError.transport("libcurl is not available: \(why) (install libcurl4)"))
                 return
             }
             handle = h
-            defer { curl_easy_cleanup(h) }
+            defer { ccurl_easy_cleanup(h) }
             let me = Unmanaged.passUnretained(self).toOpaque()
             ccurl_setopt_str(h, CURLOPT_URL, request.url)
             ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
@@ -130,9 +131,9 @@ enum CurlTransport {
             ccurl_setopt_ptr(h, CURLOPT_XFERINFODATA, me)
 
             var list: UnsafeMutablePointer<curl_slist>?
-            for (k, v) in request.headers { list = curl_slist_append(list, "\(k): \(v)") }
-            list = curl_slist_append(list, "Expect:")
-            defer { curl_slist_free_all(list) }
+            for (k, v) in request.headers { list = ccurl_slist_append(list, "\(k): \(v)") }
+            list = ccurl_slist_append(list, "Expect:")
+            defer { ccurl_slist_free_all(list) }
             ccurl_setopt_ptr(h, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(list))
 
             switch request.method {
@@ -152,14 +153,14 @@ enum CurlTransport {
             }
             defer { uploaded?.deallocate() }
 
-            let rc = curl_easy_perform(h)
+            let rc = ccurl_easy_perform(h)
             if rc == CURLE_OK {
                 sendHeadIfNeeded()
                 continuation.finish()
             } else if rc == CURLE_ABORTED_BY_CALLBACK {
                 continuation.finish(throwing: CancellationError())
             } else {
-                let msg = String(cString: curl_easy_strerror(rc))
+                let msg = String(cString: ccurl_easy_strerror(rc))
                 continuation.finish(throwing: SpritesError.transport("\(request.method) \(CurlTransport.redact(request.url)): \(msg)"))
             }
         }
