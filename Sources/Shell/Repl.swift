@@ -8,6 +8,8 @@ final class Repl {
     let editor: LineEditor
     let quiet: Bool
     var ctx: CommandContext { dispatcher.ctx }
+    /// The live tail of the hook log while the shell runs.
+    var liveFeed: Task<Void, Never>?
 
     init?(dispatcher: Dispatcher, quiet: Bool) {
         guard let editor = LineEditor(program: "task", console: .shared) else { return nil }
@@ -20,6 +22,7 @@ final class Repl {
     }
 
     func run() -> Int32 {
+        defer { stopLiveFeed() }
         do {
             for entry in try ctx.store().history(limit: 1000) { editor.addHistory(entry.line) }
         } catch {
@@ -104,8 +107,8 @@ extension Repl {
                 Console.shared.printAbove(LiveStyle.color(line, e, style))
             }
         }
-        Task.detached {
-            while true {
+        liveFeed = Task.detached {
+            while !Task.isCancelled {
                 do {
                     let tail = try runner.liveTail()
                     for try await batch in tail.lines() {
@@ -113,11 +116,26 @@ extension Repl {
                         try await runner.ingestLive(batch, committed: last.endOffset)
                     }
                 } catch {
+                    if Task.isCancelled { return }
                     Console.shared.printAbove("task: hook log: \(error); retrying")
                 }
                 try? await Task.sleep(for: .seconds(1))
             }
         }
+    }
+}
+
+extension Repl {
+    /// Ends the live tail (its `tail` process) before the shell exits.
+    func stopLiveFeed() {
+        guard let feed = liveFeed else { return }
+        feed.cancel()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            _ = await feed.value
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 1)
     }
 }
 
