@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "AgentHooks",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

@@ -21,6 +21,15 @@ public final class Output: @unchecked Sendable {
         if full { flush() }
     }
 
+    /// Writes raw bytes.
+    public func write(bytes: some Collection<UInt8>) {
+        lock.lock()
+        buffer.append(contentsOf: bytes)
+        let full = buffer.count >= 64 * 1024
+        lock.unlock()
+        if full { flush() }
+    }
+
     /// Writes `s` and a newline.
     public func line(_ s: String = "") {
         write(s + "\n")

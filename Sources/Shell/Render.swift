@@ -38,28 +38,80 @@ enum Render {
         }
     }
 
-    /// The `list` table, written row by row as the rows are read.
+    /// The `list` table, written row by row as the rows are read, byte by byte (no String per field).
     static func taskTable(_ filter: TaskFilter, ctx: CommandContext) throws {
         let style = ctx.style
-        let store = try ctx.store()
-        let statusText = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0, status($0, style)) })
+        let statusText = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, Array(status($0, style).utf8)) })
         let t = now()
-        var header = false
         let idw = 6, pw = 12
-        try store.forEachListRow(filter) { row in
+        var header = false
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        try ctx.store().forEachListRow(filter) { row in
             if !header {
                 ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
                 header = true
             }
-            var line = "#" + String(row.id)
-            if line.utf8.count < idw { line += String(repeating: " ", count: idw - line.utf8.count) }
-            line += "  " + statusText[row.status]! + "  " + pad(clip(row.projectName ?? "-", pw), pw)
-            line += "  " + pad(formatAge(row.createdAt, now: t), 3) + "  " + row.title + "\n"
-            ctx.out.write(line)
+            line.removeAll(keepingCapacity: true)
+            line.append(UInt8(ascii: "#"))
+            appendDecimal(row.id, to: &line)
+            while line.count < idw { line.append(0x20) }
+            line.append(contentsOf: [0x20, 0x20])
+            let statusKey = String(decoding: row.status, as: UTF8.self)
+            line.append(contentsOf: statusText[statusKey] ?? Array(pad(statusKey, 10).utf8))
+            line.append(contentsOf: [0x20, 0x20])
+            if let project = row.project {
+                appendClipped(project, width: pw, to: &line)
+            } else {
+                line.append(UInt8(ascii: "-"))
+                for _ in 1..<pw { line.append(0x20) }
+            }
+            line.append(contentsOf: [0x20, 0x20])
+            let age = Array(formatAge(row.createdAt, now: t).utf8)
+            line.append(contentsOf: age)
+            for _ in age.count..<max(3, age.count) { line.append(0x20) }
+            line.append(contentsOf: [0x20, 0x20])
+            line.append(contentsOf: row.title)
+            line.append(0x0A)
+            ctx.out.write(bytes: line)
         }
         if !header {
             ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
         }
+    }
+
+    static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
+        if n < 0 {
+            out.append(contentsOf: String(n).utf8)
+            return
+        }
+        var digits: [UInt8] = []
+        var v = n
+        repeat {
+            digits.append(UInt8(ascii: "0") + UInt8(v % 10))
+            v /= 10
+        } while v > 0
+        out.append(contentsOf: digits.reversed())
+    }
+
+    /// UTF-8 text cut to `width` characters (the last one "…" when cut) and padded with spaces.
+    static func appendClipped(_ text: UnsafeBufferPointer<UInt8>, width: Int, to out: inout [UInt8]) {
+        var chars = 0
+        for b in text where b & 0xC0 != 0x80 { chars += 1 }
+        if chars <= width {
+            out.append(contentsOf: text)
+            for _ in chars..<width { out.append(0x20) }
+            return
+        }
+        var kept = 0
+        for b in text {
+            if b & 0xC0 != 0x80 {
+                if kept == width - 1 { break }
+                kept += 1
+            }
+            out.append(b)
+        }
+        out.append(contentsOf: Array("…".utf8))
     }
 
     static func taskDetail(_ t: TaskRecord, logs: [TaskLogEntry], ctx: CommandContext) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Which tasks `list` shows.
 public struct TaskFilter: Sendable {
@@ -192,27 +193,41 @@ public final class TaskStore: Sendable {
         return (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND "), args)
     }
 
-    /// One row of the `list` table: only what it shows.
-    public struct ListRow: Sendable {
+    /// One row of the `list` table, as SQLite holds it: the text columns are borrowed bytes, valid
+    /// only inside the callback (no String is made per field: `list` over 100 000 tasks stays fast).
+    public struct RawListRow {
         public var id: Int64
-        public var title: String
-        public var status: TaskStatus
-        public var projectName: String?
+        public var status: UnsafeBufferPointer<UInt8>
+        public var project: UnsafeBufferPointer<UInt8>?
         public var createdAt: Double
+        public var title: UnsafeBufferPointer<UInt8>
     }
 
-    /// Calls `body` for each task of the filter, with only the columns `list` shows.
-    public func forEachListRow(_ filter: TaskFilter, _ body: (ListRow) throws -> Void) throws {
+    /// Calls `body` for each task of the filter with only the columns `list` shows.
+    public func forEachListRow(_ filter: TaskFilter, _ body: (RawListRow) throws -> Void) throws {
         try read { db in
             let (clause, args) = try Self.whereClause(db, filter)
-            let sql = "SELECT t.id, t.title, t.status, p.name, t.created_at FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
+            let sql = "SELECT t.id, t.status, p.name, t.created_at, t.title FROM tasks t LEFT JOIN projects p ON p.id = t.project_id"
                 + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: args)
-            while let row = try cursor.next() {
-                try body(ListRow(
-                    id: row[0], title: row[1], status: TaskStatus(rawValue: row[2]) ?? .backlog, projectName: row[3],
-                    createdAt: row[4]))
+            let statement = try db.makeStatement(sql: sql)
+            statement.arguments = args
+            let s = statement.sqliteStatement
+            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+                guard let p = sqlite3_column_text(s, column) else { return nil }
+                return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, column)))
             }
+            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                try body(RawListRow(
+                    id: sqlite3_column_int64(s, 0), status: text(1) ?? empty, project: text(2),
+                    createdAt: sqlite3_column_double(s, 3), title: text(4) ?? empty))
+            }
+            sqlite3_reset(s)
         }
     }
 
