@@ -38,46 +38,68 @@ enum Render {
         }
     }
 
-    /// The `list` table, written row by row as the rows are read, byte by byte (no String per field).
+    /// The `list` table, written row by row as the rows are read, byte by byte: no String and no
+    /// allocation per row, so 100 000 rows cost little more than SQLite's scan.
     static func taskTable(_ filter: TaskFilter, ctx: CommandContext) throws {
         let style = ctx.style
-        let statusText = Dictionary(uniqueKeysWithValues: TaskStatus.allCases.map { ($0.rawValue, Array(status($0, style).utf8)) })
+        let statuses = TaskStatus.allCases.map { (name: Array($0.rawValue.utf8), text: Array(status($0, style).utf8)) }
         let t = now()
         let idw = 6, pw = 12
         var header = false
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
+        var out: [UInt8] = []
+        out.reserveCapacity(80 * 1024)
         try ctx.store().forEachListRow(filter) { row in
             if !header {
                 ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
                 header = true
             }
-            line.removeAll(keepingCapacity: true)
-            line.append(UInt8(ascii: "#"))
-            appendDecimal(row.id, to: &line)
-            while line.count < idw { line.append(0x20) }
-            line.append(contentsOf: [0x20, 0x20])
-            let statusKey = String(decoding: row.status, as: UTF8.self)
-            line.append(contentsOf: statusText[statusKey] ?? Array(pad(statusKey, 10).utf8))
-            line.append(contentsOf: [0x20, 0x20])
-            if let project = row.project {
-                appendClipped(project, width: pw, to: &line)
+            let start = out.count
+            out.append(UInt8(ascii: "#"))
+            appendDecimal(row.id, to: &out)
+            while out.count - start < idw { out.append(0x20) }
+            out.append(0x20)
+            out.append(0x20)
+            if let known = statuses.first(where: { $0.name.elementsEqual(row.status) }) {
+                out.append(contentsOf: known.text)
             } else {
-                line.append(UInt8(ascii: "-"))
-                for _ in 1..<pw { line.append(0x20) }
+                out.append(contentsOf: row.status)
             }
-            line.append(contentsOf: [0x20, 0x20])
-            let age = Array(formatAge(row.createdAt, now: t).utf8)
-            line.append(contentsOf: age)
-            for _ in age.count..<max(3, age.count) { line.append(0x20) }
-            line.append(contentsOf: [0x20, 0x20])
-            line.append(contentsOf: row.title)
-            line.append(0x0A)
-            ctx.out.write(bytes: line)
+            out.append(0x20)
+            out.append(0x20)
+            if let project = row.project {
+                appendClipped(project, width: pw, to: &out)
+            } else {
+                out.append(UInt8(ascii: "-"))
+                for _ in 1..<pw { out.append(0x20) }
+            }
+            out.append(0x20)
+            out.append(0x20)
+            appendAge(max(0, Int64(t - row.createdAt)), to: &out)
+            out.append(0x20)
+            out.append(0x20)
+            out.append(contentsOf: row.title)
+            out.append(0x0A)
+            if out.count >= 64 * 1024 {
+                ctx.out.write(bytes: out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
+        ctx.out.write(bytes: out)
         if !header {
             ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
         }
+    }
+
+    /// The age as `formatAge` writes it (`3s`, `5m`, `2h`, `4d`), padded to 3 columns.
+    static func appendAge(_ seconds: Int64, to out: inout [UInt8]) {
+        let start = out.count
+        let (value, unit): (Int64, UInt8) =
+            seconds < 60 ? (seconds, UInt8(ascii: "s"))
+            : seconds < 3600 ? (seconds / 60, UInt8(ascii: "m"))
+            : seconds < 86400 ? (seconds / 3600, UInt8(ascii: "h")) : (seconds / 86400, UInt8(ascii: "d"))
+        appendDecimal(value, to: &out)
+        out.append(unit)
+        while out.count - start < 3 { out.append(0x20) }
     }
 
     static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
@@ -85,13 +107,13 @@ enum Render {
             out.append(contentsOf: String(n).utf8)
             return
         }
-        var digits: [UInt8] = []
+        let start = out.count
         var v = n
         repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(v % 10))
+            out.append(UInt8(ascii: "0") + UInt8(v % 10))
             v /= 10
         } while v > 0
-        out.append(contentsOf: digits.reversed())
+        out[start...].reverse()
     }
 
     /// UTF-8 text cut to `width` characters (the last one "…" when cut) and padded with spaces.
@@ -111,7 +133,9 @@ enum Render {
             }
             out.append(b)
         }
-        out.append(contentsOf: Array("…".utf8))
+        out.append(0xE2)  // "…"
+        out.append(0x80)
+        out.append(0xA6)
     }
 
     static func taskDetail(_ t: TaskRecord, logs: [TaskLogEntry], ctx: CommandContext) {
