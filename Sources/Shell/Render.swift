@@ -48,7 +48,9 @@ enum Render {
         var header = false
         var out: [UInt8] = []
         out.reserveCapacity(80 * 1024)
-        try ctx.store().forEachListRow(filter) { row in
+        let store = try ctx.store()
+        let projectNames = try store.projectNames().mapValues { Array($0.utf8) }
+        try store.forEachListRow(filter) { row in
             if !header {
                 ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
                 header = true
@@ -66,8 +68,8 @@ enum Render {
             }
             out.append(0x20)
             out.append(0x20)
-            if let project = row.project {
-                appendClipped(project, width: pw, to: &out)
+            if let id = row.projectID, let name = projectNames[id] {
+                name.withUnsafeBufferPointer { appendClipped($0, width: pw, to: &out) }
             } else {
                 out.append(UInt8(ascii: "-"))
                 for _ in 1..<pw { out.append(0x20) }
