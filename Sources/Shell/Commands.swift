@@ -287,21 +287,9 @@ struct ConfigCommand: ParsableCommand {
     struct Set: ParsableCommand, ShellCommand {
         static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a setting.")
 
-        @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
-        var key: String
+        @OptionGroup var assignment: SettingAssignment
 
-        @Argument(help: ArgumentHelp("Its new value.", valueName: "value"))
-        var value: String
-
-        mutating func run(_ ctx: CommandContext) throws {
-            let def = try Settings.definition(key)
-            let v = try def.normalize(value)
-            try ctx.store().setSetting(key, v)
-            ctx.out.line("\(key) = \(v)")
-            if let env = def.environment, let e = ctx.environment[env], !e.isEmpty {
-                ctx.err.line("task: note: \(env)=\(e) in the environment overrides this setting")
-            }
-        }
+        mutating func run(_ ctx: CommandContext) throws { try assignment.apply(ctx) }
     }
 
     struct ConfigList: ParsableCommand, ShellCommand {
@@ -334,17 +322,27 @@ struct ConfigCommand: ParsableCommand {
 struct SetCommand: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(commandName: "set", abstract: "Change a setting (short for config set).")
 
+    @OptionGroup var assignment: SettingAssignment
+
+    mutating func run(_ ctx: CommandContext) throws { try assignment.apply(ctx) }
+}
+
+/// `<key> <value>`: what `config set` and `set` take, and what they do with it.
+struct SettingAssignment: ParsableArguments {
     @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
     var key: String
 
     @Argument(help: ArgumentHelp("Its new value.", valueName: "value"))
     var value: String
 
-    mutating func run(_ ctx: CommandContext) throws {
-        var full = ConfigCommand.Set()
-        full.key = key
-        full.value = value
-        try full.run(ctx)
+    func apply(_ ctx: CommandContext) throws {
+        let def = try Settings.definition(key)
+        let v = try def.normalize(value)
+        try ctx.store().setSetting(key, v)
+        ctx.out.line("\(key) = \(v)")
+        if let env = def.environment, let e = ctx.environment[env], !e.isEmpty {
+            ctx.err.line("task: note: \(env)=\(e) in the environment overrides this setting")
+        }
     }
 }
 
