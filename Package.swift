@@ -3,7 +3,7 @@ import PackageDescription
 
 // Module graph (a module imports only what is below it):
 //   task (executable) → Shell → Runner → {TaskCore, Sandbox} → AgentHooks
-//   Shell → CLineEdit (libedit shim), Sprites
+//   Shell → CLineEdit (libedit shim), SpriteSandbox → {Sandbox, Sprites}
 //   Sprites (knows nothing of tasks) → CCurl (libcurl shim), WSClient
 //   sprite-sim (executable) → SpriteSim (Hummingbird server)
 let strict: [SwiftSetting] = [
@@ -69,6 +69,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The Sandbox protocol on a sprite: exec, filesystem, streams, TTY; provisioning.
+        .target(name: "SpriteSandbox", dependencies: ["Sandbox", "Sprites", "AgentHooks"], swiftSettings: strict),
+
         // The local Sprites-compatible server.
         .target(
             name: "SpriteSim",
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "TaskCore", "Runner", "Sandbox", "Sprites", "CLineEdit",
+                "TaskCore", "Runner", "Sandbox", "Sprites", "SpriteSandbox", "CLineEdit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -105,7 +108,7 @@ let package = Package(
         .testTarget(name: "TaskCoreTests", dependencies: ["TaskCore"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TaskCore"], swiftSettings: strict),
-        .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim"], swiftSettings: strict),
+        .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TaskCore", "Sandbox"],

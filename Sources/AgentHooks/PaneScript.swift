@@ -33,6 +33,9 @@ public struct PaneScript: Sendable, Equatable {
     /// Extra variables to export before starting the agent (names must be valid `sh` names;
     /// others are skipped). Prefer this script's file (mode 0600) to argv for secrets.
     public var environment: [String: String]
+    /// On a sprite: the keep-awake Task held while the agent runs (refreshed every minute with a
+    /// 5-minute expiry through `sprite-env`, deleted when the agent ends); nil for none.
+    public var keepAwakeTask: String?
 
     /// Describes a pane script.
     public init(
@@ -41,7 +44,8 @@ public struct PaneScript: Sendable, Equatable {
         command: AgentCommand,
         promptFile: String,
         hookLogPath: String,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        keepAwakeTask: String? = nil
     ) {
         self.taskID = taskID
         self.workdir = workdir
@@ -49,6 +53,7 @@ public struct PaneScript: Sendable, Equatable {
         self.promptFile = promptFile
         self.hookLogPath = hookLogPath
         self.environment = environment
+        self.keepAwakeTask = keepAwakeTask
     }
 
     /// The exit status recorded when the work directory cannot be entered.
@@ -69,6 +74,14 @@ public struct PaneScript: Sendable, Equatable {
         }
         lines.append(HookScript.appendFunction)
         lines.append("task_log=\(ShellQuote.quote(hookLogPath))")
+        if let name = keepAwakeTask, Self.isTaskName(name) {
+            let body = ShellQuote.quote("{\"name\":\"\(name)\",\"expire\":\"5m\"}")
+            lines += [
+                "task_awake() { while :; do sprite-env curl -X PUT -d \(body) /v1/tasks/\(name) >/dev/null 2>&1; sleep 60; done; }",
+                "task_awake_pid=",
+                "if command -v sprite-env >/dev/null 2>&1; then task_awake & task_awake_pid=$!; fi",
+            ]
+        }
         lines += [
             "task_pid=",
             #"task_forward() { [ -n "$task_pid" ] && kill -"$1" "$task_pid" 2>/dev/null; }"#,
@@ -89,12 +102,19 @@ public struct PaneScript: Sendable, Equatable {
             "  task_status=\(Self.cannotEnterWorkdirStatus)",
             "fi",
         ]
+        if let name = keepAwakeTask, Self.isTaskName(name) {
+            lines.append(#"if [ -n "$task_awake_pid" ]; then kill "$task_awake_pid" 2>/dev/null; sprite-env curl -X DELETE /v1/tasks/\#(name) >/dev/null 2>&1; fi"#)
+        }
         lines.append("task_ts=$(date +%s)")
         lines.append(
             #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status,\"pane\":\"${TMUX_PANE:-}\"}}""#
         )
         lines.append("exit \"$task_status\"")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func isTaskName(_ name: String) -> Bool {
+        !name.isEmpty && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
     }
 
     private static func isValidName(_ name: String) -> Bool {

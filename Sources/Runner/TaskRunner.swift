@@ -4,31 +4,44 @@ import Sandbox
 import Synchronization
 import TaskCore
 
-/// Runs tasks in the local sandbox: prepares the work folder, starts the agent in a tmux window
-/// with hooks that append to the hook log, ingests that log into the store (status changes
-/// included), talks to the agent's pane, and starts queued tasks when slots free.
+/// Runs tasks in a sandbox — this machine, or a sprite — the same way: prepares the work folder,
+/// starts the agent in a tmux window with hooks that append to the site's hook log, ingests that
+/// log into the store (status changes included), talks to the agent's pane, and starts queued
+/// tasks when slots free.
 public final class TaskRunner: Sendable {
     public let store: TaskStore
     public let paths: RunPaths
     public let environment: [String: String]
-    public let sandbox: LocalSandbox
-    public let tmux: Tmux
+    /// This machine.
+    public let local: Site
+    /// Makes the sprite site (nil without a Sprites token).
+    private let spriteProvider: SiteProvider?
+    private let spriteSite = Mutex<Site?>(nil)
     /// Called with every batch of newly stored events (the shell prints them above the prompt).
     private let listener = Mutex<(@Sendable ([IngestedEvent]) -> Void)?>(nil)
-    /// Serializes catch-ups in this process.
+    /// Hook sources a live stream currently ingests (commands then need not poll them).
+    private let liveSources = Mutex<Set<String>>([])
+    /// Serializes local catch-ups in this process.
     private let ingestLock = Mutex(())
 
     /// The hook-log source name of the local sandbox.
     public static let localSource = "local"
 
-    public init(store: TaskStore, home: String, environment: [String: String]) {
+    public init(store: TaskStore, home: String, environment: [String: String], sprite: SiteProvider? = nil) {
         self.store = store
         self.paths = RunPaths(home: home)
         self.environment = environment
-        self.sandbox = LocalSandbox()
+        let sandbox = LocalSandbox()
         let socket = environment["TASK_TMUX_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? "task"
-        self.tmux = Tmux(sandbox: sandbox, socket: socket)
+        self.local = Site(
+            kind: .local, sandbox: sandbox, tmux: Tmux(sandbox: sandbox, socket: socket), source: Self.localSource,
+            runDirectory: paths.runDirectory, workDirectory: paths.workDirectory,
+            agentSetting: "agent", permissionSetting: "permission_mode")
+        self.spriteProvider = sprite
     }
+
+    /// Whether tasks can run on a sprite (a Sprites token is configured).
+    public var hasSprite: Bool { spriteProvider != nil }
 
     public func setListener(_ f: (@Sendable ([IngestedEvent]) -> Void)?) {
         listener.withLock { $0 = f }
@@ -40,6 +53,29 @@ public final class TaskRunner: Sendable {
         return (try? store.setting(key)) ?? def.defaultValue
     }
 
+    // MARK: - Sites
+
+    /// The site of `kind`; the sprite's is made (and the sprite provisioned) on first use.
+    public func site(_ kind: Site.Kind, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Site {
+        switch kind {
+        case .local:
+            return local
+        case .sprite:
+            if let s = spriteSite.withLock({ $0 }) { return s }
+            guard let provider = spriteProvider else {
+                throw TaskError.failed("tasks cannot run on a sprite without a Sprites token: set SPRITES_TOKEN or save one with: sprite token <TOKEN>")
+            }
+            let s = try await provider(progress)
+            spriteSite.withLock { $0 = s }
+            return s
+        }
+    }
+
+    /// The site a task ran (or runs) on.
+    public func site(for task: TaskRecord) async throws -> Site {
+        try await site(Site.Kind(rawValue: task.sandbox ?? "local") ?? .local)
+    }
+
     // MARK: - Ingestion
 
     /// Stores every complete line of the local hook log past the stored offset; returns what was stored.
@@ -47,7 +83,7 @@ public final class TaskRunner: Sendable {
     public func catchUp() throws -> [IngestedEvent] {
         let events: [IngestedEvent] = try ingestLock.withLock { _ in
             let offset = try store.hookOffset(source: Self.localSource)
-            guard let fh = FileHandle(forReadingAtPath: paths.hookLog) else { return [] }
+            guard let fh = FileHandle(forReadingAtPath: local.hookLog) else { return [] }
             defer { try? fh.close() }
             let size = Int64(try fh.seekToEnd())
             guard size > offset else { return [] }
@@ -57,7 +93,7 @@ public final class TaskRunner: Sendable {
             while let chunk = try fh.read(upToCount: 4 << 20), !chunk.isEmpty {
                 let lines = splitter.feed(chunk)
                 if lines.isEmpty { continue }
-                all += try ingest(lines, committed: splitter.committedOffset)
+                all += try ingest(lines, committed: splitter.committedOffset, source: Self.localSource)
             }
             return all
         }
@@ -65,10 +101,35 @@ public final class TaskRunner: Sendable {
         return events
     }
 
-    /// Stores lines read from the hook log (by a catch-up or a live tail).
-    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64) throws -> [IngestedEvent] {
+    /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox).
+    @discardableResult
+    public func catchUp(site: Site) async throws -> [IngestedEvent] {
+        if site.kind == .local { return try catchUp() }
+        let offset = try store.hookOffset(source: site.source)
+        let script = #"[ -e "$1" ] || exit 0; exec tail -c "+$2" "$1""#
+        let r = try await site.sandbox.run(["sh", "-c", script, "sh", site.hookLog, String(offset + 1)])
+        guard r.status == 0 else {
+            throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        var splitter = HookLineSplitter(startOffset: offset)
+        let lines = splitter.feed(r.stdout)
+        guard !lines.isEmpty else { return [] }
+        let events = try ingest(lines, committed: splitter.committedOffset, source: site.source)
+        deliver(events)
+        return events
+    }
+
+    /// Catches up the site `task` runs on (the local log only, when its sprite is not reachable yet).
+    func catchUp(for task: TaskRecord) async throws {
+        let site = try await self.site(for: task)
+        if site.kind != .local, liveSources.withLock({ $0.contains(site.source) }) { return }
+        try await catchUp(site: site)
+    }
+
+    /// Stores lines read from a hook log (by a catch-up or a live tail).
+    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String) throws -> [IngestedEvent] {
         let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }
-        return try store.ingest(source: Self.localSource, lines: logLines, newOffset: committed)
+        return try store.ingest(source: source, lines: logLines, newOffset: committed)
     }
 
     func deliver(_ events: [IngestedEvent]) {
@@ -76,27 +137,38 @@ public final class TaskRunner: Sendable {
         listener.withLock { $0 }?(events)
     }
 
-    /// Ingests lines a live tail read; delivers them and starts queued tasks when one finished.
-    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64) async throws {
-        let events = try ingestLock.withLock { _ in try ingest(lines, committed: committed) }
+    /// Ingests lines a live tail of `source` read; delivers them and starts queued tasks when one finished.
+    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64, source: String = localSource) async throws {
+        let events = try source == Self.localSource
+            ? ingestLock.withLock { _ in try ingest(lines, committed: committed, source: source) }
+            : ingest(lines, committed: committed, source: source)
         deliver(events)
         if events.contains(where: { $0.transition?.status.isFinished == true }) {
             await startQueued()
         }
     }
 
-    /// A live tail of the local hook log from the stored offset.
-    public func liveTail() throws -> HookLogTail {
-        try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
-        var tail = HookLogTail(sandbox: sandbox, path: paths.hookLog, startOffset: try store.hookOffset(source: Self.localSource))
-        tail.watchedPID = getpid()
+    /// A live tail of `site`'s hook log from the stored offset.
+    public func liveTail(site: Site? = nil) throws -> HookLogTail {
+        let site = site ?? local
+        if site.kind == .local {
+            try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
+        }
+        var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: try store.hookOffset(source: site.source))
+        if site.kind == .local { tail.watchedPID = getpid() }
         return tail
+    }
+
+    /// Tells the runner a live stream of `source` is (or is no longer) ingesting.
+    public func setLive(_ source: String, _ live: Bool) {
+        liveSources.withLock { if live { $0.insert(source) } else { $0.remove(source) } }
     }
 
     // MARK: - Launching
 
     public enum LaunchOutcome: Equatable, Sendable {
-        case started(pane: String, workdir: String)
+        /// Started in `workdir`, in tmux pane `pane`; `notes` tell what was sent where.
+        case started(pane: String, workdir: String, notes: [String])
         case queued(position: Int)
     }
 
@@ -105,48 +177,77 @@ public final class TaskRunner: Sendable {
         case resume(sessionID: String, prompt: String)
     }
 
-    /// Starts a task's agent, or queues it when `max_running` agents already run.
-    public func run(taskID: Int64) async throws -> LaunchOutcome {
+    /// Starts a task's agent on `sandbox`, or queues it when `max_running` agents already run.
+    public func run(taskID: Int64, sandbox: Site.Kind = .local, pullWhenDone: Bool = false,
+                    progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LaunchOutcome {
         try catchUp()
         let task = try store.task(id: taskID)
         if task.status.isActive {
             throw TaskError.failed("#\(task.id) is \(task.status.rawValue) already")
         }
-        return try await launch(task, mode: .fresh(prompt: task.prompt))
+        if pullWhenDone && task.projectName == nil {
+            throw TaskError.failed("#\(task.id) has no project, so there is no branch to pull")
+        }
+        let site = try await self.site(sandbox, progress: progress)
+        let outcome = try await launch(task, site: site, mode: .fresh(prompt: task.prompt), progress: progress)
+        try store.setPullWhenDone(id: taskID, pullWhenDone)
+        return outcome
     }
 
-    func launch(_ task: TaskRecord, mode: Mode) async throws -> LaunchOutcome {
-        let agent = setting("agent")
-        guard resolveExecutable(agent) != nil else {
-            throw TaskError.failed(
-                "the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
-        }
+    func launch(_ task: TaskRecord, site: Site, mode: Mode, progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
+        let agent = try await checkedAgent(site)
         let limit = Int(setting("max_running")) ?? 4
         if try store.runningCount() >= limit {
             try store.recordLaunch(
-                id: task.id, status: .queued, sandbox: "local", worktree: task.worktreePath, branch: task.branch,
-                sessionID: nil, paneID: nil, permissionMode: setting("permission_mode"))
+                id: task.id, status: .queued, sandbox: site.kind.rawValue, worktree: task.worktreePath, branch: task.branch,
+                sessionID: nil, paneID: nil, permissionMode: setting(site.permissionSetting))
             try store.appendLog(taskID: task.id, kind: "system", message: "queued: \(limit) running already (max_running)")
             return .queued(position: try store.queuedTasks().count)
         }
-        return try await start(task, mode: mode, agent: agent)
+        return try await start(task, site: site, mode: mode, agent: agent, progress: progress)
     }
 
-    func start(_ task: TaskRecord, mode: Mode, agent: String) async throws -> LaunchOutcome {
-        let fm = FileManager.default
-        let taskDir = paths.taskDirectory(task.id)
-        try fm.createDirectory(atPath: taskDir, withIntermediateDirectories: true)
-        let (workdir, branch, repoRoot) = try await prepareWorkdir(task)
-        try installHookScript()
+    /// The site's agent command; an error naming the setting when it is not there.
+    func checkedAgent(_ site: Site) async throws -> String {
+        let agent = setting(site.agentSetting)
+        switch site.kind {
+        case .local:
+            guard resolveExecutable(agent) != nil else {
+                throw TaskError.failed(
+                    "the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
+            }
+        case .sprite:
+            let r = try await site.sandbox.run(["sh", "-c", "command -v \"$1\"", "sh", agent])
+            guard r.status == 0 else {
+                throw TaskError.failed(
+                    "the agent command '\(agent)' was not found on the sprite; install it there or set: config set sprite.agent <command>")
+            }
+        }
+        return agent
+    }
+
+    func start(_ task: TaskRecord, site: Site, mode: Mode, agent: String,
+               progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
+        let sandbox = site.sandbox
+        let taskDir = site.taskDirectory(task.id)
+        try await sandbox.createDirectory(path: taskDir)
+        let prepared = try await prepareWorkdir(task, site: site, progress: progress)
+        try await installHookScript(site)
 
         let settingsPath = taskDir + "/settings.json"
-        try HookSettings(taskID: task.id, hookScriptPath: paths.hookScript, hookLogPath: paths.hookLog).jsonData()
-            .write(to: URL(fileURLWithPath: settingsPath), options: .atomic)
+        try await sandbox.writeFile(
+            path: settingsPath,
+            data: try HookSettings(taskID: task.id, hookScriptPath: site.hookScript, hookLogPath: site.hookLog).jsonData(),
+            mode: 0o600)
         if setting("trust_workspace") == "on" {
             do {
-                try TrustConfig.forCurrentUser().trust(directory: workdir, repositoryRoot: repoRoot)
+                if site.kind == .local {
+                    try TrustConfig.forCurrentUser().trust(directory: prepared.workdir, repositoryRoot: prepared.repoRoot)
+                } else {
+                    try await TrustConfig.trust(in: sandbox, paths: [prepared.workdir])
+                }
             } catch {
-                throw TaskError.failed("cannot mark \(workdir) trusted for the agent: \(error)")
+                throw TaskError.failed("cannot mark \(prepared.workdir) trusted for the agent: \(error)")
             }
         }
         let promptText: String
@@ -163,78 +264,95 @@ public final class TaskRunner: Sendable {
             promptText = p
         }
         let promptFile = taskDir + "/prompt.txt"
-        try Data(promptText.utf8).write(to: URL(fileURLWithPath: promptFile), options: .atomic)
-        let mode = setting("permission_mode")
+        try await sandbox.writeFile(path: promptFile, data: Data(promptText.utf8), mode: 0o600)
+        let mode = setting(site.permissionSetting)
         let permissions: AgentCommand.Permissions =
             mode == "bypassPermissions" ? .skip : mode == "default" ? .configured : .mode(mode)
         let command = AgentCommand(agent: agent, session: session, settingsPath: settingsPath, permissions: permissions)
         let script = PaneScript(
-            taskID: task.id, workdir: workdir, command: command, promptFile: promptFile,
-            hookLogPath: paths.hookLog, environment: passThroughEnvironment())
+            taskID: task.id, workdir: prepared.workdir, command: command, promptFile: promptFile,
+            hookLogPath: site.hookLog, environment: passThroughEnvironment(site),
+            keepAwakeTask: site.keepAwake ? "task-\(task.id)" : nil)
         let scriptPath = taskDir + "/pane.sh"
-        try writeFile(scriptPath, Data(script.text.utf8), mode: 0o600)
+        try await sandbox.writeFile(path: scriptPath, data: Data(script.text.utf8), mode: 0o600)
 
-        try await tmux.ensureSession()
-        let pane = try await tmux.newWindow(name: "task-\(task.id)", cwd: workdir, command: ["sh", scriptPath])
+        try await site.tmux.ensureSession()
+        let pane = try await site.tmux.newWindow(name: "task-\(task.id)", cwd: prepared.workdir, command: ["sh", scriptPath])
         try store.recordLaunch(
-            id: task.id, status: .processing, sandbox: "local", worktree: workdir, branch: branch,
+            id: task.id, status: .processing, sandbox: site.kind.rawValue, worktree: prepared.workdir, branch: prepared.branch,
             sessionID: sessionID, paneID: pane, permissionMode: mode)
-        try store.appendLog(taskID: task.id, kind: "system", message: "started \(agent) in \(workdir) (pane \(pane))")
-        return .started(pane: pane, workdir: workdir)
+        for note in prepared.notes { try store.appendLog(taskID: task.id, kind: "system", message: note) }
+        let place = site.kind == .local ? "" : " on the \(site.kind.rawValue)"
+        try store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(place) in \(prepared.workdir) (pane \(pane))")
+        return .started(pane: pane, workdir: prepared.workdir, notes: prepared.notes)
     }
 
-    /// Agent credentials and stand-in switches that must reach the pane even when our tmux server
-    /// was started earlier with another environment. They go into the 0600 pane script, not argv.
-    func passThroughEnvironment() -> [String: String] {
-        let names: Set<String> = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDE_CONFIG_DIR", "IS_SANDBOX"]
+    /// Agent credentials and stand-in switches that must reach the pane even when the tmux server
+    /// was started earlier with another environment. They go into the 0600 pane script, never
+    /// argv. Which credentials: the `agent_env` setting.
+    func passThroughEnvironment(_ site: Site) -> [String: String] {
+        var names = Set(setting("agent_env").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        names.insert("IS_SANDBOX")
+        if site.kind == .local { names.insert("CLAUDE_CONFIG_DIR") }
         return environment.filter { names.contains($0.key) || $0.key.hasPrefix("FAKE_CLAUDE_") }
     }
 
-    func installHookScript() throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
-        if fm.contents(atPath: paths.hookScript) != Data(HookScript.text.utf8) {
-            try writeFile(paths.hookScript, Data(HookScript.text.utf8), mode: 0o755)
+    func installHookScript(_ site: Site) async throws {
+        let sandbox = site.sandbox
+        let wanted = Data(HookScript.text.utf8)
+        if (try? await sandbox.readFile(path: site.hookScript)) != wanted {
+            try await sandbox.createDirectory(path: site.runDirectory)
+            try await sandbox.writeFile(path: site.hookScript, data: wanted, mode: 0o755)
         }
-        if !fm.fileExists(atPath: paths.hookLog) {
-            try writeFile(paths.hookLog, Data(), mode: 0o600)
-        }
-    }
-
-    func writeFile(_ path: String, _ data: Data, mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: mode]) else {
-            throw TaskError.failed("cannot write \(path)")
+        if try await !sandbox.fileExists(path: site.hookLog) {
+            try await sandbox.writeFile(path: site.hookLog, data: Data(), mode: 0o600)
         }
     }
 
-    /// A git worktree on `task/<id>-<slug>` for a project in a repository; the project folder itself
-    /// for a project that is not; a fresh folder under `$TASK_HOME/work` without a project.
-    func prepareWorkdir(_ task: TaskRecord) async throws -> (workdir: String, branch: String?, repoRoot: String?) {
-        let fm = FileManager.default
+    /// What a task's work folder is.
+    struct PreparedWorkdir {
+        var workdir: String
+        var branch: String?
+        var repoRoot: String?
+        var notes: [String] = []
+    }
+
+    /// Locally: a git worktree on `task/<id>-<slug>` for a project in a repository; the project
+    /// folder itself for a project that is not. On a sprite: a clone of the project's current
+    /// commit, sent as a git bundle. Without a project: a fresh folder under the site's work folder.
+    func prepareWorkdir(_ task: TaskRecord, site: Site, progress: @escaping @Sendable (String) -> Void) async throws -> PreparedWorkdir {
         let name = "\(task.id)-\(slug(task.title))"
         guard let projectName = task.projectName else {
-            let dir = paths.workDirectory + "/" + name
-            try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            return (dir, nil, nil)
+            let dir = site.workDirectory + "/" + name
+            try await site.sandbox.createDirectory(path: dir)
+            return PreparedWorkdir(workdir: dir)
         }
         let project = try store.project(named: projectName)
-        let top = try await sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"], cwd: nil, env: [:], stdin: nil)
-        guard top.status == 0 else { return (project.path, nil, nil) }
+        let top = try await local.sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
+        guard top.status == 0 else {
+            if site.kind == .local { return PreparedWorkdir(workdir: project.path) }
+            throw TaskError.failed(
+                "project \(projectName) (\(project.path)) is not a git repository, so it cannot be sent to the sprite; run it with --sandbox local")
+        }
         let root = top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let branch = task.branch ?? "task/\(name)"
+        if site.kind != .local {
+            return try await RepoTransfer(runner: self, site: site).send(
+                project: projectName, root: root, taskName: name, branch: branch, progress: progress)
+        }
+        let fm = FileManager.default
         let dir = task.worktreePath ?? (paths.worktreeDirectory + "/\(projectName)/\(name)")
-        if fm.fileExists(atPath: dir + "/.git") { return (dir, branch, root) }
+        if fm.fileExists(atPath: dir + "/.git") { return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root) }
         try fm.createDirectory(atPath: (dir as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let hasBranch = try await sandbox.run(
-            ["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"], cwd: nil, env: [:], stdin: nil)
+        let hasBranch = try await local.sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"])
         let args = hasBranch.status == 0
             ? ["git", "-C", root, "worktree", "add", dir, branch]
             : ["git", "-C", root, "worktree", "add", "-b", branch, dir, "HEAD"]
-        let r = try await sandbox.run(args, cwd: nil, env: [:], stdin: nil)
+        let r = try await local.sandbox.run(args)
         guard r.status == 0 else {
             throw TaskError.failed("git worktree add failed for #\(task.id): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return (dir, branch, root)
+        return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root)
     }
 
     func resolveExecutable(_ command: String) -> String? {
@@ -254,7 +372,9 @@ public final class TaskRunner: Sendable {
         let limit = Int(setting("max_running")) ?? 4
         while let next = try? store.firstQueued(), (try? store.runningCount()) ?? limit < limit {
             do {
-                let outcome = try await start(next, mode: .fresh(prompt: next.prompt), agent: setting("agent"))
+                let site = try await site(for: next)
+                let outcome = try await start(next, site: site, mode: .fresh(prompt: next.prompt),
+                                              agent: setting(site.agentSetting), progress: { _ in })
                 started.append((next.id, outcome))
             } catch {
                 _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)")
@@ -266,16 +386,21 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Talking to the agent
 
-    func livePane(_ taskID: Int64) async throws -> (TaskRecord, String) {
+    func livePane(_ taskID: Int64) async throws -> (TaskRecord, Site, String) {
         try catchUp()
-        let task = try store.task(id: taskID)
+        var task = try store.task(id: taskID)
+        let site = try await site(for: task)
+        if site.kind != .local {
+            try await catchUp(site: site)
+            task = try store.task(id: taskID)
+        }
         guard task.status.isActive, let pane = task.paneID else {
             throw TaskError.failed("#\(task.id) has no running agent (it is \(task.status.rawValue))")
         }
-        guard try await tmux.paneExists(pane) else {
+        guard try await site.tmux.paneExists(pane) else {
             throw TaskError.failed("#\(task.id)'s agent window \(pane) is gone")
         }
-        return (task, pane)
+        return (task, site, pane)
     }
 
     public enum SendOutcome: Equatable, Sendable {
@@ -285,42 +410,52 @@ public final class TaskRunner: Sendable {
 
     /// Types `text` into the agent's pane and waits for the matching UserPromptSubmit.
     public func send(taskID: Int64, text: String, timeout: Double = 10) async throws -> SendOutcome {
-        let (_, pane) = try await livePane(taskID)
+        let (_, site, pane) = try await livePane(taskID)
         let before = try store.events(taskID: taskID, afterID: 0, limit: 1_000_000).last?.id ?? 0
-        try await tmux.sendText(pane: pane, text: text)
-        if try await waitForPrompt(taskID: taskID, text: text, after: before, timeout: timeout) { return .confirmed }
+        try await site.tmux.sendText(pane: pane, text: text)
+        if try await waitForPrompt(taskID: taskID, site: site, text: text, after: before, timeout: timeout) { return .confirmed }
         // The text may still sit in the composer (an Enter swallowed as part of a paste): press Enter once more.
-        let screen = (try? await tmux.capturePane(pane: pane)) ?? ""
+        let screen = (try? await site.tmux.capturePane(pane: pane)) ?? ""
         if let lastLine = text.split(separator: "\n").last, screen.contains(lastLine) {
-            try await tmux.sendKeys(pane: pane, keys: ["Enter"])
-            if try await waitForPrompt(taskID: taskID, text: text, after: before, timeout: min(timeout, 3)) { return .confirmed }
+            try await site.tmux.sendKeys(pane: pane, keys: ["Enter"])
+            if try await waitForPrompt(taskID: taskID, site: site, text: text, after: before, timeout: min(timeout, 3)) {
+                return .confirmed
+            }
         }
         return .unconfirmed
     }
 
-    func waitForPrompt(taskID: Int64, text: String, after: Int64, timeout: Double) async throws -> Bool {
+    func waitForPrompt(taskID: Int64, site: Site, text: String, after: Int64, timeout: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         let wanted = text.trimmingCharacters(in: .whitespacesAndNewlines)
         while Date() < deadline {
-            try catchUp()
+            if site.kind == .local || !liveSources.withLock({ $0.contains(site.source) }) {
+                try await catchUp(site: site)
+            }
             for e in try store.events(taskID: taskID, afterID: after) where e.event == "UserPromptSubmit" {
                 if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return true }
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: .milliseconds(site.kind == .local ? 20 : 5))
         }
         return false
     }
 
     /// Presses keys in the agent's pane (tmux key names: Escape, Enter, 1, C-c, Up…).
     public func keys(taskID: Int64, keys: [String]) async throws {
-        let (_, pane) = try await livePane(taskID)
-        try await tmux.sendKeys(pane: pane, keys: keys)
+        let (_, site, pane) = try await livePane(taskID)
+        try await site.tmux.sendKeys(pane: pane, keys: keys)
     }
 
-    /// The command that attaches this terminal to the task's pane.
-    public func attachCommand(taskID: Int64) async throws -> [String] {
-        let (_, pane) = try await livePane(taskID)
-        return tmux.attachCommand(pane: pane)
+    /// Where and how to attach this terminal to the task's pane: run `argv` with the sandbox's
+    /// ``Sandbox/interactive(_:)``.
+    public func attachCommand(taskID: Int64) async throws -> (sandbox: any Sandbox, argv: [String]) {
+        let (_, site, pane) = try await livePane(taskID)
+        return (site.sandbox, site.tmux.attachCommand(pane: pane))
+    }
+
+    /// Catches up the site of a task (after an attach, say).
+    public func catchUp(taskID: Int64) async throws {
+        try await catchUp(for: try store.task(id: taskID))
     }
 
     // MARK: - Ending and retrying
@@ -332,10 +467,10 @@ public final class TaskRunner: Sendable {
         guard task.status.isActive else { throw TaskError.failed("#\(task.id) is not running (it is \(task.status.rawValue))") }
         try store.setStatus(id: taskID, .cancelled, detail: "stopped by user")
         try store.appendLog(taskID: taskID, kind: "system", message: "stopped by user")
-        if let pane = task.paneID, (try? await tmux.paneExists(pane)) == true {
-            try? await tmux.sendKeys(pane: pane, keys: ["Escape"])
+        if let pane = task.paneID, let site = try? await site(for: task), (try? await site.tmux.paneExists(pane)) == true {
+            try? await site.tmux.sendKeys(pane: pane, keys: ["Escape"])
             try await Task.sleep(for: grace)
-            try? await tmux.killWindow(pane: pane)
+            try? await site.tmux.killWindow(pane: pane)
         }
         try store.clearPane(id: taskID)
         await startQueued()
@@ -348,29 +483,30 @@ public final class TaskRunner: Sendable {
         if task.status == .done { throw TaskError.failed("#\(task.id) is done already") }
         try store.setStatus(id: taskID, .done, detail: "closed by user")
         try store.appendLog(taskID: taskID, kind: "system", message: "closed by user")
-        if let pane = task.paneID, (try? await tmux.paneExists(pane)) == true {
-            try? await tmux.killWindow(pane: pane)
+        if let pane = task.paneID, let site = try? await site(for: task), (try? await site.tmux.paneExists(pane)) == true {
+            try? await site.tmux.killWindow(pane: pane)
         }
         try store.clearPane(id: taskID)
         await startQueued()
     }
 
-    /// Runs a finished task again: resumes its Claude session when the transcript still exists,
-    /// else starts fresh with the feedback added to the prompt.
+    /// Runs a finished task again, on the site it ran on: resumes its Claude session when the
+    /// transcript still exists, else starts fresh with the feedback added to the prompt.
     public func retry(taskID: Int64, feedback: String?) async throws -> (LaunchOutcome, resumed: Bool) {
         try catchUp()
         let task = try store.task(id: taskID)
         if task.status.isActive {
             throw TaskError.failed("#\(task.id) is \(task.status.rawValue); use send to talk to it, or stop it first")
         }
+        let site = try await site(for: task)
         try store.appendLog(taskID: taskID, kind: "system", message: "--- Continuation ---")
         if let feedback { try store.appendLog(taskID: taskID, kind: "user", message: "Feedback: \(feedback)") }
         if let sid = task.sessionID, let transcript = try store.transcriptPath(taskID: taskID),
-           FileManager.default.fileExists(atPath: transcript) {
-            let outcome = try await launch(task, mode: .resume(sessionID: sid, prompt: feedback ?? "Please continue."))
+           (try? await site.sandbox.fileExists(path: transcript)) == true {
+            let outcome = try await launch(task, site: site, mode: .resume(sessionID: sid, prompt: feedback ?? "Please continue."), progress: { _ in })
             return (outcome, true)
         }
         let prompt = feedback.map { task.prompt + "\n\nFeedback: " + $0 } ?? task.prompt
-        return (try await launch(task, mode: .fresh(prompt: prompt)), false)
+        return (try await launch(task, site: site, mode: .fresh(prompt: prompt), progress: { _ in }), false)
     }
 }

@@ -44,7 +44,8 @@ public struct HookLogTail: Sendable {
     /// A process whose death ends the tail (the reading shell's, for a local log); nil for none.
     public var watchedPID: Int32?
 
-    /// The lines, in batches: each batch holds the complete lines of one chunk read (never empty);
+    /// The lines, in batches: each batch holds the complete lines of one chunk read; an empty
+    /// batch says the stream is connected (a sandbox whose stream can drop sends one on connecting);
     /// store a batch together with its last line's ``HookLineSplitter/Line/endOffset``. Cancelling the
     /// consuming task stops `tail`. The stream ends with an error when the tail command fails, and
     /// without one when it ends otherwise (e.g. a remote connection closed): start a new tail from
@@ -57,6 +58,11 @@ public struct HookLogTail: Sendable {
             var splitter = HookLineSplitter(startOffset: splitterStart, maxLineBytes: maxLine)
             do {
                 for try await chunk in bytes {
+                    // An empty chunk is a remote stream saying it is connected: pass it on.
+                    if chunk.isEmpty {
+                        continuation.yield([])
+                        continue
+                    }
                     let lines = splitter.feed(chunk)
                     if !lines.isEmpty { continuation.yield(lines) }
                 }

@@ -30,7 +30,8 @@ public protocol Sandbox: Sendable {
     /// The size in bytes of the file at `path`, or nil when nothing is there.
     func fileSize(path: String) async throws -> Int64?
 
-    /// Starts a long-lived command and delivers its standard output as it arrives.
+    /// Starts a long-lived command and delivers its standard output as it arrives. A remote
+    /// sandbox yields one empty chunk once the command started (so a reader knows it is connected).
     ///
     /// The stream finishes when the command exits: normally on status 0, otherwise with
     /// ``SandboxError/commandFailed(argv:status:stderr:)``. Ending the iteration — cancelling the

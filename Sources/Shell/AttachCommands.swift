@@ -2,6 +2,7 @@ import ArgumentParser
 import CLineEdit
 import Foundation
 import Runner
+import Sandbox
 import TaskCore
 
 struct Attach: ParsableCommand, ShellCommand {
@@ -16,11 +17,11 @@ struct Attach: ParsableCommand, ShellCommand {
         guard isatty(0) == 1 && isatty(1) == 1 else {
             throw TaskError.failed("attach needs a terminal; use follow \(taskID) or send \(taskID) <text> in scripts")
         }
-        let argv = try runBlocking { try await runner.attachCommand(taskID: taskID) }
+        let (sandbox, argv) = try runBlocking { try await runner.attachCommand(taskID: taskID) }
         let before = try ctx.store().events(taskID: taskID, limit: 1_000_000).last?.id ?? 0
         ctx.out.flush()
-        _ = try runner.sandbox.interactive(argv)
-        try runner.catchUp()
+        _ = try sandbox.interactive(argv)
+        try runBlocking { try await runner.catchUp(taskID: taskID) }
         let happened = try ctx.store().events(taskID: taskID, afterID: before)
         let task = try ctx.store().task(id: taskID)
         let tools = happened.filter { $0.event == "PreToolUse" }.count

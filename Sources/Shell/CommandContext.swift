@@ -42,12 +42,21 @@ public final class CommandContext: @unchecked Sendable {
         return s
     }
 
-    /// The task runner (local sandbox), made on first use.
+    /// The task runner, made on first use; it can reach the sprite when a Sprites token is set.
     public func runner() throws -> TaskRunner {
         if let r = openedRunner { return r }
-        let r = TaskRunner(store: try store(), home: paths.home, environment: environment)
+        let r = TaskRunner(store: try store(), home: paths.home, environment: environment, sprite: SpriteSite.provider(self))
         openedRunner = r
         return r
+    }
+
+    /// Set by `--local`: tasks run on this machine unless `run --sandbox sprite` says otherwise.
+    public var preferLocal = false
+
+    /// Where `run` starts a task when not told: the sprite when a Sprites token is set (and
+    /// `--local` was not given), else this machine.
+    func defaultSandbox() -> Site.Kind {
+        !preferLocal && SpriteAccess.findToken(self) != nil ? .sprite : .local
     }
 
     /// The runner if the database exists already (so catching up never creates one).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runner
+import Sandbox
 import TaskCore
 
 /// The root of every command: `task <command> …`, a `task>` line, or a line of a script.
@@ -15,7 +16,7 @@ public struct TaskCLI: ParsableCommand {
         version: TaskVersion.current,
         subcommands: [
             New.self, List.self, Show.self, Edit.self, Delete.self,
-            Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self,
+            Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
             Logs.self, Events.self, SpriteCommand.self,
             ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Quit.self,
         ]
@@ -32,6 +33,9 @@ public struct TaskCLI: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "No banner at the shell's start.")
     var quiet = false
+
+    @Flag(help: "Run tasks on this machine even when a Sprites token is set.")
+    var local = false
 
     public init() {}
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Runner
+import Sandbox
 import TaskCore
 
 /// Runs one command given as words, the same way for all three modes, and returns its exit

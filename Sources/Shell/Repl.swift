@@ -10,6 +10,8 @@ final class Repl {
     var ctx: CommandContext { dispatcher.ctx }
     /// The live tail of the hook log while the shell runs.
     var liveFeed: Task<Void, Never>?
+    /// The sprite's live session while tasks run there.
+    var spriteFeed: Task<Void, Never>?
 
     init?(dispatcher: Dispatcher, quiet: Bool) {
         guard let editor = LineEditor(program: "task", console: .shared) else { return nil }
@@ -107,6 +109,7 @@ extension Repl {
                 Console.shared.printAbove(LiveStyle.color(line, e, style))
             }
         }
+        spriteFeed = SpriteFeed.start(runner)
         liveFeed = Task.detached {
             while !Task.isCancelled {
                 do {
@@ -128,11 +131,11 @@ extension Repl {
 extension Repl {
     /// Ends the live tail (its `tail` process) before the shell exits.
     func stopLiveFeed() {
-        guard let feed = liveFeed else { return }
-        feed.cancel()
+        let feeds = [liveFeed, spriteFeed].compactMap { $0 }
+        feeds.forEach { $0.cancel() }
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            _ = await feed.value
+            for feed in feeds { _ = await feed.value }
             done.signal()
         }
         _ = done.wait(timeout: .now() + 1)
@@ -166,5 +169,59 @@ enum DebugTicker {
             }
         }
         thread.start()
+    }
+}
+
+/// The sprite's live session: while any task is queued or running on the sprite, one stream
+/// tails the sprite's hook log from the stored offset and stores what it reads. When the stream
+/// drops (network, a pause, a fault) it reconnects with backoff and jitter and resumes from the
+/// stored offset, so every event is stored exactly once. Its state changes are one line each above
+/// the prompt: `sprite: live`, `sprite: reconnecting… (reason)`.
+enum SpriteFeed {
+    static func start(_ runner: TaskRunner) -> Task<Void, Never>? {
+        guard runner.hasSprite else { return nil }
+        let store = runner.store
+        return Task.detached {
+            var failures = 0
+            var state = "idle"
+            func announce(_ new: String, _ text: String) {
+                guard new != state else { return }
+                state = new
+                Console.shared.printAbove(text)
+            }
+            while !Task.isCancelled {
+                guard ((try? store.activeCount(sandbox: Site.Kind.sprite.rawValue)) ?? 0) > 0 else {
+                    state = "idle"
+                    try? await Task.sleep(for: .milliseconds(250))
+                    continue
+                }
+                var reason = "the stream ended"
+                var source: String?
+                do {
+                    let site = try await runner.site(.sprite)
+                    source = site.source
+                    for try await batch in try runner.liveTail(site: site).lines() {
+                        guard let last = batch.last else {
+                            runner.setLive(site.source, true)
+                            failures = 0
+                            announce("live", "sprite: live")
+                            continue
+                        }
+                        try await runner.ingestLive(batch, committed: last.endOffset, source: site.source)
+                        if batch.contains(where: { $0.record.event == "AgentExit" }) {
+                            for line in await runner.pullFinished() { Console.shared.printAbove(line) }
+                        }
+                    }
+                } catch {
+                    reason = "\(error)"
+                }
+                if let source { runner.setLive(source, false) }
+                if Task.isCancelled { return }
+                announce("reconnecting", "sprite: reconnecting… (\(reason))")
+                failures += 1
+                let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
+                try? await Task.sleep(for: .seconds(backoff))
+            }
+        }
     }
 }

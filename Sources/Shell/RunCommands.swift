@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runner
+import Sandbox
 import TaskCore
 
 // Commands that run tasks and talk to their agents (the local sandbox).
@@ -16,24 +17,74 @@ struct TaskArgument: ParsableArguments {
 
 struct Run: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(commandName: "run", 
-        abstract: "Start a task's agent (queued while max_running agents run).")
+        abstract: "Start a task's agent (queued while max_running agents run).",
+        discussion: """
+            Tasks run on the sprite when a Sprites token is set (SPRITES_TOKEN or sprite token), \
+            else on this machine; --sandbox (or task --local) chooses. On the sprite the project's \
+            current commit is sent as a git bundle; pull brings the task's branch back.
+            """)
+
+    @OptionGroup var task: TaskArgument
+
+    @Option(help: ArgumentHelp("Where to run: local or sprite (default: sprite when a token is set).", valueName: "where"),
+            completion: .list(["local", "sprite"]))
+    var sandbox: String?
+
+    @Flag(help: "Bring the task's branch back into the repository when it ends (sprite).")
+    var pull = false
+
+    func validate() throws {
+        if let s = sandbox, Site.Kind(rawValue: s) == nil {
+            throw ValidationError("--sandbox takes local or sprite, not '\(s)'")
+        }
+    }
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try task.id()
+        let kind = sandbox.flatMap(Site.Kind.init(rawValue:)) ?? ctx.defaultSandbox()
+        let pullWhenDone = pull
+        if pullWhenDone && kind == .local { throw TaskError.usage("--pull is for sprite runs; a local run's branch is in the repository already") }
+        let progress: @Sendable (String) -> Void = { line in
+            ctx.out.line(ctx.style.dim(line))
+            ctx.out.flush()
+        }
+        let outcome = try runBlocking {
+            try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
+        }
+        ctx.out.line(RunReport.describe(taskID, outcome, on: kind))
+        if case .started(_, _, let notes) = outcome {
+            for note in notes { ctx.out.line("  " + note) }
+        }
+    }
+}
+
+enum RunReport {
+    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, on kind: Site.Kind = .local) -> String {
+        let place = kind == .local ? "" : " on the \(kind.rawValue)"
+        return switch outcome {
+        case .started(let pane, let workdir, _): "#\(id) started\(place) in \(workdir) (pane \(pane))"
+        case .queued(let n): "#\(id) queued\(place) (\(n) waiting; max_running reached)"
+        }
+    }
+}
+
+struct Pull: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "pull",
+        abstract: "Bring a sprite task's branch back into its project's repository, listing the commits it brought.")
 
     @OptionGroup var task: TaskArgument
 
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
         let taskID = try task.id()
-        let outcome = try runBlocking { try await runner.run(taskID: taskID) }
-        ctx.out.line(RunReport.describe(taskID, outcome))
-    }
-}
-
-enum RunReport {
-    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome) -> String {
-        switch outcome {
-        case .started(let pane, let workdir): "#\(id) started in \(workdir) (pane \(pane))"
-        case .queued(let n): "#\(id) queued (\(n) waiting; max_running reached)"
+        let (branch, commits) = try runBlocking { try await runner.pull(taskID: taskID) }
+        guard !commits.isEmpty else {
+            ctx.out.line("#\(taskID) \(branch): no new commits")
+            return
         }
+        ctx.out.line("#\(taskID) pulled \(branch): \(commits.count) new commit\(commits.count == 1 ? "" : "s")")
+        for c in commits { ctx.out.line("  " + c) }
     }
 }
 
@@ -129,7 +180,8 @@ struct Retry: ParsableCommand, ShellCommand {
         let taskID = try task.id()
         let fb = feedback
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
-        ctx.out.line(RunReport.describe(taskID, outcome) + (resumed ? " — resuming its session" : " — fresh session"))
+        let kind = Site.Kind(rawValue: (try? ctx.store().task(id: taskID).sandbox) ?? nil ?? "local") ?? .local
+        ctx.out.line(RunReport.describe(taskID, outcome, on: kind) + (resumed ? " — resuming its session" : " — fresh session"))
     }
 }
 
@@ -164,7 +216,7 @@ struct Events: ParsableCommand, ShellCommand {
         ctx.out.flush()
         guard follow else { return }
         try FollowLoop.poll(ctx) {
-            try runner.catchUp()
+            try runBlocking { try await runner.catchUp(taskID: taskID) }
             for e in try ctx.store().events(taskID: taskID, afterID: last) {
                 print(e)
                 last = e.id
@@ -197,7 +249,7 @@ struct Logs: ParsableCommand, ShellCommand {
         try show()
         guard follow else { return }
         try FollowLoop.poll(ctx) {
-            try runner.catchUp()
+            try runBlocking { try await runner.catchUp(taskID: taskID) }
             try show()
         }
     }

@@ -2,6 +2,8 @@ import AgentHooks
 import ArgumentParser
 import Foundation
 import Runner
+import Sandbox
+import SpriteSandbox
 import Sprites
 import Synchronization
 import TaskCore
@@ -136,6 +138,20 @@ enum SpriteAccess {
         return last
     }
 
+    /// Prints provisioning steps as they happen: ✓ done, … working, ✗ missing.
+    static func reporter(_ ctx: CommandContext) -> @Sendable (SpriteProvisioner.Step) -> Void {
+        let ok = ctx.style.green("✓"), bad = ctx.style.red("✗")
+        return { step in
+            let mark = switch step.kind {
+            case .ok: ok
+            case .working: "…"
+            case .missing: bad
+            }
+            ctx.out.line("\(mark) \(step.text)")
+            ctx.out.flush()
+        }
+    }
+
     static func date(_ d: Date?) -> String {
         d.map { formatTimestamp($0.timeIntervalSince1970).prefix(19).replacingOccurrences(of: "T", with: " ") } ?? "-"
     }
@@ -161,6 +177,15 @@ struct SpriteStatus: ParsableCommand, ShellCommand {
         if let o = s.organization { ctx.out.line("  org      " + o) }
         ctx.out.line("  created  " + SpriteAccess.date(s.createdAt))
         ctx.out.line("  api      " + SpriteAccess.baseURL(ctx))
+        let active = try ctx.store().listTasks(TaskFilter(includeFinished: false)).filter {
+            $0.sandbox == "sprite" && ($0.status == .processing || $0.status == .blocked)
+        }
+        if active.isEmpty {
+            ctx.out.line("  awake    " + ctx.style.dim("not held (no task runs on it); it pauses by itself when idle"))
+        } else {
+            let ids = active.map { "#\($0.id)" }.joined(separator: ", ")
+            ctx.out.line("  awake    held while \(ids) run\(active.count == 1 ? "s" : "") (a keep-awake Task per agent, 5 min expiry, renewed each minute)")
+        }
     }
 }
 
@@ -170,68 +195,8 @@ struct SpriteUp: ParsableCommand, ShellCommand {
         abstract: "Create the sprite if missing and provision it (tools, hook script, agent trust, first checkpoint).")
 
     mutating func run(_ ctx: CommandContext) throws {
-        let step: @Sendable (String) -> Void = { text in
-            ctx.out.line(text)
-            ctx.out.flush()
-        }
-        let ok = ctx.style.green("✓"), bad = ctx.style.red("✗")
         let missing = try SpriteAccess.call(ctx) { client, name -> [String] in
-            // 1. The sprite.
-            do {
-                let s = try await client.getSprite(name)
-                step("\(ok) sprite \(name) exists (\(s.status ?? "unknown"))")
-            } catch SpritesError.api(let e) where e.status == 404 {
-                step("… creating sprite \(name)")
-                let s = try await client.createSprite(SpriteSpec(name: name, labels: ["task"]))
-                step("\(ok) sprite \(name) created (\(s.status ?? "cold"))" + (s.url.map { " — \($0)" } ?? ""))
-            }
-            // 2. Its home folder (never assumed).
-            let home = try await SpriteAccess.probe(client, name, ["sh", "-c", "printf '%s\\n' \"$HOME\""]).check()
-                .stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard home.hasPrefix("/") else { throw TaskError.failed("the sprite's $HOME is '\(home)', not a folder") }
-            step("\(ok) home folder \(home)")
-            // 3. Tools the tasks need.
-            var missing: [String] = []
-            for tool in ["tmux", "git"] {
-                let r = try await SpriteAccess.probe(client, name, ["sh", "-c", "command -v \(tool)"])
-                let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-                if r.exitCode == 0, !path.isEmpty {
-                    step("\(ok) \(tool) \(path)")
-                } else {
-                    missing.append(tool)
-                    step("\(bad) \(tool) is missing on the sprite")
-                }
-            }
-            // 4. The hook script.
-            let hook = home + "/.task/hook.sh"
-            try await client.writeFile(name, path: hook, data: Array(HookScript.text.utf8), mode: 0o755)
-            step("\(ok) hook script \(hook)")
-            // 5. Pre-trust the home folder (and what is below it) in the agent's state file.
-            let stateFile = home + "/.claude.json"
-            var existing: Data?
-            do {
-                existing = Data(try await client.readFile(name, path: stateFile))
-            } catch SpritesError.api(let e) where e.status == 404 {
-                existing = nil
-            }
-            let merged: Data
-            do {
-                merged = try TrustConfig.merged(existing, projectPaths: [home], file: stateFile)
-            } catch let f as TrustConfig.Failure {
-                throw TaskError.failed(f.description)
-            }
-            try await client.writeFile(name, path: stateFile, data: Array(merged), mode: 0o600)
-            step("\(ok) agent trust \(stateFile) (\(home) trusted)")
-            // 6. A first checkpoint, once.
-            let checkpoints = try await client.listCheckpoints(name)
-            if checkpoints.isEmpty {
-                step("… making the first checkpoint")
-                let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: "task: provisioned"), ctx: ctx)
-                step("\(ok) \(done)")
-            } else {
-                step("\(ok) checkpoints exist (\(checkpoints.count)); none made (make one with: sprite checkpoint)")
-            }
-            return missing
+            try await SpriteProvisioner(client: client, sprite: name).provision(progress: SpriteAccess.reporter(ctx)).missingTools
         }
         let name = try SpriteAccess.name(ctx)
         if !missing.isEmpty {
@@ -269,19 +234,6 @@ struct SpriteDown: ParsableCommand, ShellCommand {
 }
 
 // MARK: - exec, attach
-
-/// Writes all of `bytes` to a file descriptor.
-func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var off = 0
-    while off < bytes.count {
-        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return
-        }
-        off += n
-    }
-}
 
 struct SpriteExec: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
@@ -361,147 +313,6 @@ struct SpriteAttach: ParsableCommand, ShellCommand {
             ctx.out.line(ctx.style.dim("session ended (exit \(code)); back at task>"))
         case .detached:
             ctx.out.line(ctx.style.dim("detached; session \(s.info.id) keeps running (join it again: sprite attach \(s.info.id))"))
-        }
-    }
-}
-
-/// The local terminal in raw mode until `restore`.
-final class RawTerminal {
-    let fd: Int32
-    private var saved = termios()
-
-    init(fd: Int32) throws {
-        self.fd = fd
-        guard tcgetattr(fd, &saved) == 0 else { throw TaskError.failed("cannot read the terminal's settings") }
-        var raw = saved
-        cfmakeraw(&raw)
-        guard tcsetattr(fd, TCSAFLUSH, &raw) == 0 else { throw TaskError.failed("cannot switch the terminal to raw mode") }
-    }
-
-    func restore() {
-        var s = saved
-        _ = tcsetattr(fd, TCSAFLUSH, &s)
-    }
-
-    /// The terminal's size (24×80 when unknown).
-    static func size(fd: Int32 = 1) -> (rows: Int, cols: Int) {
-        var w = winsize()
-        if ioctl(fd, UInt(TIOCGWINSZ), &w) == 0, w.ws_row > 0, w.ws_col > 0 { return (Int(w.ws_row), Int(w.ws_col)) }
-        return (24, 80)
-    }
-}
-
-/// Tells the stdin reader of an attach to stop.
-final class AttachStop: Sendable {
-    let flag = Atomic<Bool>(false)
-}
-
-/// The write end of the pipe that SIGWINCH pokes (−1 when no attach runs).
-private let winchPipe = Atomic<Int32>(-1)
-
-/// Pumps stdin to an interactive session and its output to stdout; resizes on SIGWINCH.
-enum AttachLoop {
-    enum Outcome: Sendable { case exited(Int), detached }
-
-    enum Input: Sendable {
-        case bytes([UInt8])
-        case resize(rows: Int, cols: Int)
-        case detach
-    }
-
-    static let detachKey: UInt8 = 0x1C   // Ctrl-\
-
-    static func run(_ session: ExecSession) async throws -> Outcome {
-        var fds: [Int32] = [-1, -1]
-        guard pipe(&fds) == 0 else { throw TaskError.failed("cannot make a pipe") }
-        _ = fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK)
-        winchPipe.store(fds[1], ordering: .sequentiallyConsistent)
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
-            let fd = winchPipe.load(ordering: .relaxed)
-            if fd >= 0 {
-                var b: UInt8 = 1
-                _ = Glibc.write(fd, &b, 1)
-            }
-        }
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = SA_RESTART
-        var previous = sigaction()
-        sigaction(SIGWINCH, &action, &previous)
-        let stop = AttachStop()
-        let (input, inputCont) = AsyncStream<Input>.makeStream()
-        let readerDone = DispatchSemaphore(value: 0)
-        let winchRead = fds[0]
-        Thread {
-            readInput(winchFD: winchRead, stop: stop, into: inputCont)
-            readerDone.signal()
-        }.start()
-        defer {
-            stop.flag.store(true, ordering: .sequentiallyConsistent)
-            readerDone.wait()
-            sigaction(SIGWINCH, &previous, nil)
-            winchPipe.store(-1, ordering: .sequentiallyConsistent)
-            close(fds[0])
-            close(fds[1])
-        }
-        return try await withThrowingTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
-                for try await event in session.events {
-                    switch event {
-                    case .stdout(let b), .stderr(let b): writeAll(1, b)
-                    case .exit(let code): return .exited(code)
-                    case .message: continue
-                    }
-                }
-                return .detached
-            }
-            group.addTask {
-                for await i in input {
-                    switch i {
-                    case .bytes(let b): try await session.send(b)
-                    case .resize(let rows, let cols): try await session.resize(rows: rows, cols: cols)
-                    case .detach:
-                        await session.detach()
-                        return .detached
-                    }
-                }
-                return nil   // stdin closed: keep showing output until the session ends
-            }
-            while let next = try await group.next() {
-                if let outcome = next {
-                    group.cancelAll()
-                    return outcome
-                }
-            }
-            return .detached
-        }
-    }
-
-    /// Reads stdin (and the SIGWINCH pipe) until `stop`, feeding `cont`.
-    private static func readInput(winchFD: Int32, stop: AttachStop, into cont: AsyncStream<Input>.Continuation) {
-        defer { cont.finish() }
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !stop.flag.load(ordering: .sequentiallyConsistent) {
-            var p = [pollfd(fd: 0, events: Int16(POLLIN), revents: 0), pollfd(fd: winchFD, events: Int16(POLLIN), revents: 0)]
-            let n = poll(&p, 2, 100)
-            if n <= 0 { continue }
-            if p[1].revents != 0 {
-                _ = buffer.withUnsafeMutableBytes { read(winchFD, $0.baseAddress, $0.count) }
-                let s = RawTerminal.size()
-                cont.yield(.resize(rows: s.rows, cols: s.cols))
-            }
-            if p[0].revents != 0 {
-                let got = buffer.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-                if got < 0 && errno == EINTR { continue }
-                if got <= 0 { return }
-                let bytes = Array(buffer[..<got])
-                if let k = bytes.firstIndex(of: detachKey) {
-                    if k > 0 { cont.yield(.bytes(Array(bytes[..<k]))) }
-                    cont.yield(.detach)
-                    return
-                }
-                cont.yield(.bytes(bytes))
-            }
         }
     }
 }

@@ -9,6 +9,7 @@ public enum TaskMain {
         var commands: String?
         var noColor = false
         var quiet = false
+        var local = false
     }
 
     static let builtInRequests: Set<String> = [
@@ -38,6 +39,7 @@ public enum TaskMain {
             paths: paths, environment: environment, out: Output(fd: 1), err: Output(fd: 2),
             style: Style.detect(fd: 1, environment: environment, forceOff: g.noColor || (!interactive && args.isEmpty)),
             interactive: interactive)
+        ctx.preferLocal = g.local
         let dispatcher = Dispatcher(ctx)
         if !args.isEmpty { return dispatcher.run(Array(args)) }
         if let commands = g.commands { return ScriptRunner(dispatcher: dispatcher).run(text: commands) }
@@ -58,6 +60,7 @@ public enum TaskMain {
             case "-c": g.commands = try value(a)
             case "--no-color": g.noColor = true
             case "-q", "--quiet": g.quiet = true
+            case "--local": g.local = true
             case "--": args.removeFirst(); return
             default:
                 if a.hasPrefix("--db=") {

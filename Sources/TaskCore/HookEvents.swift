@@ -210,4 +210,28 @@ extension TaskStore {
     public func clearPane(id: Int64) throws {
         try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }
     }
+
+    /// Tasks that are queued, processing or blocked in `sandbox` (`local`, `sprite`).
+    public func activeCount(sandbox: String) throws -> Int {
+        try read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM tasks WHERE sandbox = ? AND status IN ('queued','processing','blocked')",
+                arguments: [sandbox]) ?? 0
+        }
+    }
+
+    /// Marks (or unmarks) a task to have its branch brought back when it ends (`run --pull`).
+    public func setPullWhenDone(id: Int64, _ on: Bool) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE tasks SET pull_when_done = ? WHERE id = ?", arguments: [on ? 1 : 0, id])
+        }
+    }
+
+    /// Ended tasks still marked to be pulled, oldest first.
+    public func tasksToPull() throws -> [Int64] {
+        try read { db in
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM tasks WHERE pull_when_done = 1 AND status IN ('done','failed','cancelled') ORDER BY id")
+        }
+    }
 }

@@ -81,6 +81,10 @@ public enum Schema {
                 );
                 """)
         }
+        m.registerMigration("v3-pull-when-done") { db in
+            // `run --pull`: bring the task's branch back from its sandbox once it ends.
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN pull_when_done INTEGER NOT NULL DEFAULT 0")
+        }
         return m
     }
 }

@@ -69,8 +69,20 @@ public enum Settings {
             key: "verbose", defaultValue: "on", kind: .boolean, environment: nil,
             summary: "show every hook event above the prompt (off: status changes only)"),
         SettingDefinition(
+            key: "agent_env", defaultValue: "ANTHROPIC_API_KEY,ANTHROPIC_AUTH_TOKEN,CLAUDE_CODE_OAUTH_TOKEN",
+            kind: .text, environment: nil,
+            summary: "environment variables passed to the agent's pane (0600 script, never argv or the database)"),
+        SettingDefinition(
             key: "sprite.name", defaultValue: "task-sandbox", kind: .text, environment: nil,
             summary: "the sprite that tasks run on"),
+        SettingDefinition(
+            key: "sprite.agent", defaultValue: "claude", kind: .text, environment: "TASK_SPRITE_AGENT",
+            summary: "the agent command on the sprite"),
+        SettingDefinition(
+            key: "sprite.permission_mode", defaultValue: "bypassPermissions",
+            kind: .choice(["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"]),
+            environment: nil,
+            summary: "the agent's permission mode on the sprite (an isolated VM: skipping prompts is safe)"),
     ]
 
     public static func definition(_ key: String) throws -> SettingDefinition {
