@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Runner
+import Sandbox
 import TaskCore
 
 /// What a command runs with: the store, where output goes, and how the shell was started.
@@ -48,6 +49,15 @@ public final class CommandContext: @unchecked Sendable {
         let r = TaskRunner(store: try store(), home: paths.home, environment: environment, sprite: SpriteSite.provider(self))
         openedRunner = r
         return r
+    }
+
+    /// Stores what a task running on a sprite reported since the last look (one read of the
+    /// sprite's hook log); nothing for local tasks (the dispatcher caught those up) or ended ones,
+    /// and nothing when the sprite cannot be reached (what is stored is shown).
+    func catchUpRemote(taskID: Int64) {
+        guard let task = try? store().task(id: taskID), task.status.isActive, task.sandbox == Site.Kind.sprite.rawValue,
+              let runner = try? runner() else { return }
+        _ = try? runBlocking { try await runner.catchUp(taskID: taskID) }
     }
 
     /// Set by `--local`: tasks run on this machine unless `run --sandbox sprite` says otherwise.

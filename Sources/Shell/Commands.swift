@@ -142,6 +142,7 @@ struct Show: ParsableCommand, ShellCommand {
 
     mutating func run(_ ctx: CommandContext) throws {
         let store = try ctx.store()
+        ctx.catchUpRemote(taskID: try self.task.id())
         let task = try store.task(id: self.task.id())
         let logs = try store.logs(taskID: task.id)
         if json {

@@ -200,6 +200,7 @@ struct Events: ParsableCommand, ShellCommand {
         let runner = try ctx.runner()
         let taskID = try task.id()
         _ = try ctx.store().task(id: taskID)
+        ctx.catchUpRemote(taskID: taskID)
         var last: Int64 = 0
         let print: (StoredEvent) -> Void = { [json] e in
             if json {
@@ -246,6 +247,7 @@ struct Logs: ParsableCommand, ShellCommand {
             ctx.out.flush()
         }
         _ = try ctx.store().task(id: taskID)
+        ctx.catchUpRemote(taskID: taskID)
         try show()
         guard follow else { return }
         try FollowLoop.poll(ctx) {

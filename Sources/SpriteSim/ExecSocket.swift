@@ -27,7 +27,7 @@ struct ExecSocket {
     private func shouldUpgrade(_ req: Request, _ ctx: SimContext) async -> RouterShouldUpgrade {
         let name = param(ctx, "name")
         let q = Query(req.uri.query)
-        guard state.authorized(req.headers[.authorization]), !state.peekRateLimit("exec"),
+        guard state.authorized(req.headers[.authorization]), !state.takeRateLimit("exec"),
               store.get(name) != nil else { return .dontUpgrade }
         if let id = ctx.parameters.get("id") {
             guard !state.faults.current.attachPath404, store.session(name, id) != nil else { return .dontUpgrade }

@@ -55,11 +55,6 @@ final class SimState: @unchecked Sendable {
             return false
         }
     }
-
-    func peekRateLimit(_ endpoint: String) -> Bool {
-        let f = faults.current
-        return (f.rateLimited[endpoint] ?? 0) > 0 || (f.rateLimited["*"] ?? 0) > 0
-    }
 }
 
 /// Names the endpoint of a `/v1` request for the 429 switch.

@@ -1,0 +1,291 @@
+import Foundation
+import Testing
+
+/// The simulator's test switches.
+extension SpriteSimProcess {
+    @discardableResult
+    func admin(_ path: String, _ body: String = "{}") async throws -> String {
+        let r = try await runCommand(["curl", "-sS", "-X", "POST", "-H", "Content-Type: application/json", "-d", body, url + "/_sim/" + path])
+        #expect(r.status == 0, "\(path): \(r.stderr)")
+        return r.stdout
+    }
+
+    /// The sprite's home folder on this machine.
+    func home(_ sprite: String = "task-sandbox") -> String { root + "/sprites/\(sprite)/home" }
+}
+
+/// A task environment whose tasks run on a `sprite-sim` sprite with the stand-in agent.
+struct SpriteAgentEnv {
+    let sim: SpriteSimProcess
+    var agent: AgentEnv
+
+    init(sim: SpriteSimProcess, scenario: String? = nil, agentCommand: String = standInAgent) {
+        self.sim = sim
+        agent = AgentEnv(scenario: scenario)
+        agent.env.extraEnvironment["SPRITES_API_URL"] = sim.url
+        agent.env.extraEnvironment["SPRITES_TOKEN"] = sim.token
+        agent.env.extraEnvironment["TASK_SPRITE_AGENT"] = agentCommand
+        agent.env.extraEnvironment["IS_SANDBOX"] = "1"
+    }
+
+    var env: TaskEnv { agent.env }
+
+    @discardableResult
+    func run(_ args: [String]) async throws -> RunResult { try await agent.run(args) }
+
+    /// Ends the sprite's tmux server (the sim's own socket folder).
+    func cleanUp() async {
+        _ = try? await runCommand(["tmux", "kill-server"], env: ["TMUX_TMPDIR": sim.root + "/sprites/task-sandbox/tmux"])
+        sim.stop()
+    }
+}
+
+/// The shell in a real terminal (tmux), with this environment.
+func withTaskShell(_ env: TaskEnv, width: Int = 120, height: Int = 40, _ body: (Terminal) async throws -> Void) async throws {
+    var e = env.environment
+    e["TERM"] = "xterm-256color"
+    e["LANG"] = "C.UTF-8"
+    let t = try await Terminal.open(command: "/usr/bin/env " + env.unsetArguments.map(shellQuote).joined(separator: " ") + " " + shellQuote(taskBinary),
+                                    environment: e, width: width, height: height)
+    do {
+        try await t.waitFor(text: "task>")
+        try await body(t)
+    } catch {
+        await t.close()
+        throw error
+    }
+    await t.close()
+}
+
+/// Tasks run on a sprite of `sprite-sim` end to end: the stand-in agent in the sprite's tmux,
+/// hook events streamed back, input forwarded, the repository there and back as git bundles.
+@Suite("Running tasks on the sprite", .serialized)
+struct SpriteRunTests {
+    static var committingTurn: [String: Any] { [
+        "tools": [
+            ["tool_name": "Write", "tool_input": ["file_path": "poem.txt", "content": "an old silent pond\n"], "effect": "real", "needs_permission": false],
+            ["tool_name": "Bash", "tool_input": ["command": "git add poem.txt && git -c user.name=agent -c user.email=agent@example.com commit -qm 'Add the poem'"],
+             "effect": "real", "needs_permission": false],
+        ],
+        "text": "Committed the poem",
+    ] }
+
+    @Test func aTaskRunsOnTheSpriteAndItsCommitComesBackWithPull() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([Self.committingTurn, ["text": "thanks"]]))
+        defer { Task { await s.cleanUp() } }
+        let repo = try await gitRepository()
+        #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+        #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
+        let started = try await s.run(["run", "1"])
+        #expect(started.status == 0, "\(started.stderr)")
+        // First use provisions the sprite, with progress; then the commit is sent as a bundle.
+        #expect(started.stdout.contains("✓ sprite task-sandbox created"), "\(started.stdout)")
+        #expect(started.stdout.contains("#1 started on the sprite in " + sim.home() + "/work/web/1-write-a-poem"), "\(started.stdout)")
+        #expect(started.stdout.contains("to the sprite: 1 new commit"), "\(started.stdout)")
+        // One-shot commands catch up from the sprite's hook log.
+        try await waitUntil("the agent's first turn ends") {
+            try await s.run(["events", "1"]).stdout.contains("Committed the poem")
+        }
+        let names = try await s.agent.eventNames(1)
+        #expect(Array(names.prefix(7)) == ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PreToolUse", "PostToolUse", "Stop"])
+        #expect(try await s.agent.status(1) == "blocked")
+        let task = try await s.agent.task(1)
+        #expect(task["sandbox"] as? String == "sprite")
+        // The folder is a clone on the sprite, not a worktree here.
+        #expect(!FileManager.default.fileExists(atPath: repo + "/poem.txt"))
+
+        let sent = try await s.run(["send", "1", "thanks; well done"])
+        #expect(sent.status == 0 && sent.stdout == "#1 ← sent\n", "\(sent.stderr)")
+
+        let pulled = try await s.run(["pull", "1"])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(pulled.stdout.hasPrefix("#1 pulled task/1-write-a-poem: 1 new commit\n"), "\(pulled.stdout)")
+        #expect(pulled.stdout.contains("Add the poem"))
+        let show = try await runCommand(["git", "-C", repo, "show", "task/1-write-a-poem:poem.txt"])
+        #expect(show.stdout == "an old silent pond\n")
+        #expect(try await s.run(["pull", "1"]).stdout == "#1 task/1-write-a-poem: no new commits\n")
+
+        // A second task of the same project sends nothing new, and says what it did not send.
+        try Data("local edit\n".utf8).write(to: URL(fileURLWithPath: repo + "/README.md"))
+        #expect(try await s.run(["new", "Second", "--project", "web"]).status == 0)
+        let second = try await s.run(["run", "2"])
+        #expect(second.stdout.contains("is on the sprite already: nothing new sent"), "\(second.stdout)")
+        #expect(second.stdout.contains("not sent: 1 uncommitted change in \(repo) (commit them to include them)"), "\(second.stdout)")
+        #expect(try await s.run(["done", "1"]).status == 0)
+        #expect(try await s.run(["stop", "2"]).status == 0)
+    }
+
+    @Test func aWrongTokenIsAClearErrorAndTheTaskStaysInTheBacklog() async throws {
+        let sim = try await SpriteSimProcess.start()
+        var wrong = SpriteAgentEnv(sim: sim)
+        wrong.agent.env.extraEnvironment["SPRITES_TOKEN"] = "wrong-token-0000"
+        let s = wrong
+        defer { Task { await s.cleanUp() } }
+        #expect(try await s.run(["new", "Nope"]).status == 0)
+        let r = try await s.run(["run", "1"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("refused the token from the environment variable SPRITES_TOKEN (401 unauthorized)"), "\(r.stderr)")
+        #expect(!r.stderr.contains("wrong-token-0000"), "the token is never printed")
+        #expect(try await s.agent.status(1) == "backlog")
+        // --sandbox local still works without the sprite.
+        let local = try await s.run(["run", "1", "--sandbox", "local"])
+        #expect(local.status == 0 && local.stdout.hasPrefix("#1 started in "), "\(local.stderr)")
+        try await s.run(["stop", "1"])
+        await s.agent.cleanUp()
+    }
+
+    @Test func rateLimitedExecsAreRetriedAndSlowClosesDoNotSlowCommands() async throws {
+        let sim = try await SpriteSimProcess.start()   // holds each socket 5 s after the exit frame
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "ok"]]))
+        defer { Task { await s.cleanUp() } }
+        #expect(try await s.run(["sprite", "up"]).status == 0)
+        try await sim.admin("rate-limit", #"{"endpoints":["exec"],"count":3,"retry_after":1}"#)
+        #expect(try await s.run(["new", "Busy sprite"]).status == 0)
+        let started = Date()
+        let r = try await s.run(["run", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("#1 started on the sprite"))
+        // Each exec closes on its exit frame: a dozen execs well under one 5 s close.
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(elapsed < 8, "run took \(elapsed) s")
+        try await waitUntil("the turn ends") {
+            let status = try await s.agent.status(1)
+            return status == "blocked"
+        }
+        #expect(try await s.run(["stop", "1"]).status == 0)
+    }
+}
+
+/// Polls `condition` every 100 ms until it holds or `timeout` passes (recording an issue then).
+func waitUntil(_ what: String, timeout: Double = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("timed out waiting for \(what)")
+}
+
+/// The shell's live session with the sprite, in a real terminal.
+@Suite("The sprite's live session", .serialized)
+struct SpriteLiveTests {
+    /// The line of `screen` containing `text`, as an index (nil when absent).
+    func row(_ screen: String, _ text: String) -> Int? {
+        screen.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains(text) }
+    }
+
+    @Test func eventsStreamInlineInOrderAndFollowAttachAndAPauseWork() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([SpriteRunTests.committingTurn, ["text": "glad you like it"], ["text": "more"]]))
+        defer { Task { await s.cleanUp() } }
+        let repo = try await gitRepository()
+        #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+        #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
+        try await withTaskShell(s.env) { t in
+            try await t.type("run 1")
+            try await t.press("Enter")
+            let screen = try await t.waitFor(text: "#1 ⏸ waiting for input", timeout: 30)
+            let order = ["#1 started on the sprite", "sprite: live", "#1 ● agent started", "#1 ❯ Write a poem",
+                         "#1 ✎ Write", "#1 ▸ Bash", "#1 ⏸ waiting for input"].map { row(screen, $0) }
+            #expect(order.allSatisfy { $0 != nil }, "\(screen)")
+            #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "events in order:\n\(screen)")
+
+            // follow: lines go to the agent on the sprite; its events show inline.
+            try await t.type("follow 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "task#1>")
+            try await t.type("that is lovely")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1 ❯ that is lovely")
+            try await t.type(".detach")
+            try await t.press("Enter")
+            try await t.waitFor(text: "back at task>")
+
+            // attach: the agent's tmux pane on the sprite, through a TTY exec; Ctrl-B d comes back.
+            try await t.type("attach 1")
+            try await t.press("Enter")
+            try await t.waitFor("the agent's composer") { $0.contains("glad you like it") && $0.contains("❯") && !$0.contains("task>") }
+            try await t.press("C-b", "d")
+            try await t.waitFor(text: "#1 detached:")
+
+            // The sprite pauses (every socket dropped): the shell says so, reconnects, and goes on.
+            try await sim.pause("task-sandbox", cold: false)
+            try await t.waitFor(text: "sprite: reconnecting…")
+            try await t.waitFor("live again") { screen in
+                guard let r = row(screen, "sprite: reconnecting…") else { return false }
+                return screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(r + 1).contains { $0.contains("sprite: live") }
+            }
+            try await t.type("send 1 one more")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1 ← sent")
+            try await t.waitFor(text: "#1 ❯ one more")
+            try await t.type("stop 1")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1 cancelled")
+        }
+    }
+
+    @Test func tenThousandEventsThroughTwentyDropsAndAKilledShellAreStoredExactlyOnce() async throws {
+        let sim = try await SpriteSimProcess.start()
+        // An agent that appends 10 000 hook lines to the sprite's hook log in bursts, then exits.
+        let agent = makeTemporaryFolder() + "/emit-agent"
+        try #"""
+            #!/bin/sh
+            log="$HOME/.task/hooks.log"
+            i=1
+            while [ $i -le 10000 ]; do
+              printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\n' "$TASK_ID" "$i" >> "$log"
+              [ $((i % 100)) -eq 0 ] && sleep 0.04
+              i=$((i + 1))
+            done
+            exit 0
+            """#.write(toFile: agent, atomically: true, encoding: .utf8)
+        #expect(chmod(agent, 0o755) == 0)
+        let s = SpriteAgentEnv(sim: sim, agentCommand: agent)
+        defer { Task { await s.cleanUp() } }
+        #expect(try await s.run(["config", "set", "verbose", "off"]).status == 0)
+        #expect(try await s.run(["new", "Emit"]).status == 0)
+        var e = s.env.environment
+        e["TERM"] = "xterm-256color"
+        let first = try await Terminal.open(command: shellQuote(taskBinary), environment: e, width: 120, height: 30)
+        try await first.waitFor(text: "task>")
+        try await first.type("run 1")
+        try await first.press("Enter")
+        try await first.waitFor(text: "sprite: live", timeout: 30)
+        for _ in 0..<20 {
+            try await Task.sleep(for: .milliseconds(120))
+            try await sim.admin("drop")
+        }
+        // kill -9 the shell mid-stream.
+        let panePID = try await first.tmux(["display-message", "-p", "-t", "0", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let child = try await runCommand(["pgrep", "-P", panePID]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!child.isEmpty)
+        #expect(try await runCommand(["kill", "-9", child]).status == 0)
+        await first.close()
+        // Read the database directly (a task command would catch up from the sprite itself).
+        let count = try await runCommand(["sqlite3", s.env.home + "/task.db", "SELECT COUNT(*) FROM hook_events"])
+        let stored = Int(count.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+        #expect(stored > 0 && stored < 10_000, "the shell died mid-stream (it had stored \(stored))")
+        // Every drop made the shell open a new tail on the sprite.
+        let log = try await runCommand(["curl", "-sS", sim.url + "/_sim/requests"]).stdout
+        let tails = log.components(separatedBy: "tail").count - 1
+        #expect(tails >= 10, "the shell reconnected after the drops (\(tails) tails)")
+
+        // A new shell resumes from the stored offset; the task gets its final status.
+        try await withTaskShell(s.env) { t in
+            try await t.waitFor(text: "#1 ✓ done", timeout: 60)
+        }
+        let events = try await s.agent.events(1)
+        let commands = events.compactMap { e -> String? in
+            guard e["event"] as? String == "PreToolUse", let raw = e["raw"] as? [String: Any],
+                  let data = raw["data"] as? [String: Any], let input = data["tool_input"] as? [String: Any] else { return nil }
+            return input["command"] as? String
+        }
+        #expect(commands.count == 10_000, "stored \(commands.count) tool events")
+        #expect(Set(commands).count == 10_000, "none twice")
+        #expect(commands == (1...10_000).map { "echo \($0)" }, "in order")
+        #expect(events.filter { $0["event"] as? String == "AgentExit" }.count == 1)
+        #expect(try await s.agent.status(1) == "done")
+    }
+}
