@@ -163,7 +163,7 @@ _task() {
     local -a unparsed_words=("${COMP_WORDS[@]:1:${COMP_CWORD}}")
 
     local -a repeating_flags=()
-    local -a non_repeating_flags=(--no-color --quiet -q --version -h --help)
+    local -a non_repeating_flags=(--no-color --quiet -q --local --version -h --help)
     local -a repeating_options=()
     local -a non_repeating_options=(--db -c)
     __task_offer_flags_options 0
@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|logs|events|sprite|project|config|set|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|pull|logs|events|sprite|project|config|set|history|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry logs events sprite project config set history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry pull logs events sprite project config set history quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -306,10 +306,18 @@ _task_delete() {
 
 _task_run() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--pull --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sandbox)
     __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sandbox')
+        __task_add_completions -W 'local'$'\n''sprite'
+        return
+        ;;
+    esac
 
     # Offer positional completions
     case "${positional_number}" in
@@ -441,6 +449,22 @@ _task_retry() {
     case "${positional_number}" in
     1)
         __task_add_completions -W "$(__task_custom_complete ---completion retry -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_pull() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion pull -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -692,7 +716,7 @@ _task_config_get() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''sprite.name'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
         return
         ;;
     esac
@@ -708,7 +732,7 @@ _task_config_set() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''sprite.name'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
         return
         ;;
     esac
@@ -732,7 +756,7 @@ _task_set() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''sprite.name'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
         return
         ;;
     esac

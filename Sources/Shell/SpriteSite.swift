@@ -23,19 +23,21 @@ enum SpriteSite {
                     }
                     progress("\(mark) \(step.text)")
                 }
-                return site(sandbox)
+                let id = try await client.getSprite(name).id
+                return site(sandbox, id: id)
             } catch let e as SpritesError {
                 throw SpriteAccess.describe(e, ctx: ctx, name: name, tokenSource: found.source, notFound: nil)
             }
         }
     }
 
-    /// The site on a provisioned sprite.
-    static func site(_ sandbox: SpriteSandbox) -> Site {
+    /// The site on a provisioned sprite. Its hook source names the sprite's id too: a sprite made
+    /// anew under the same name starts a new hook log, read from its first byte.
+    static func site(_ sandbox: SpriteSandbox, id: String?) -> Site {
         let home = sandbox.homeDirectory
         return Site(
             kind: .sprite, sandbox: sandbox, tmux: Tmux(sandbox: sandbox, socket: "task"),
-            source: "sprite:\(sandbox.sprite)", runDirectory: home + "/.task", workDirectory: home + "/work",
+            source: "sprite:\(sandbox.sprite)" + (id.map { ":\($0)" } ?? ""), runDirectory: home + "/.task", workDirectory: home + "/work",
             agentSetting: "sprite.agent", permissionSetting: "sprite.permission_mode", keepAwake: true)
     }
 }

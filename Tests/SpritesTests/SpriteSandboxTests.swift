@@ -1,0 +1,97 @@
+import AgentHooks
+import Foundation
+import Sandbox
+import SpriteSandbox
+import Testing
+@testable import SpriteSim
+import Sprites
+
+extension SimSuite {
+/// The Sandbox protocol on a sprite of the in-process sim.
+@Suite("SpriteSandbox")
+struct SpriteSandboxTests {
+    func sandbox(_ prefix: String) async throws -> (SpriteSandbox, SpriteSimServer) {
+        let (client, sim, name) = try await SimHarness.fresh(prefix)
+        return (try await SpriteSandbox.connect(client: client, sprite: name), sim)
+    }
+
+    @Test func commandsGetTheirDirectoryEnvironmentAndInput() async throws {
+        let (s, _) = try await sandbox("sbx")
+        #expect(s.homeDirectory.hasPrefix("/") && s.homeDirectory.hasSuffix("/home"))
+        try await s.createDirectory(path: s.homeDirectory + "/a b")
+        let r = try await s.run(["sh", "-c", "pwd; echo \"$WORD\"; cat"], cwd: s.homeDirectory + "/a b",
+                                env: ["WORD": "two words"], stdin: Data("from stdin".utf8))
+        #expect(r.status == 0)
+        #expect(r.stdoutText == "\(s.homeDirectory)/a b\ntwo words\nfrom stdin")
+        let failed = try await s.run(["sh", "-c", "echo oops >&2; exit 3"])
+        #expect(failed.status == 3 && failed.stderrText == "oops\n")
+        await #expect(throws: SandboxError.self) { try await s.runChecked(["false"]) }
+    }
+
+    @Test func filesRoundTripWithTheirMode() async throws {
+        let (s, _) = try await sandbox("files")
+        let path = s.homeDirectory + "/.task/secret.sh"
+        #expect(try await s.fileSize(path: path) == nil)
+        await #expect(throws: SandboxError.fileNotFound(path)) { try await s.readFile(path: path) }
+        try await s.writeFile(path: path, data: Data("echo hi\n".utf8), mode: 0o600)
+        #expect(try await s.readFile(path: path) == Data("echo hi\n".utf8))
+        #expect(try await s.fileSize(path: path) == 8)
+        #expect(try await s.run(["stat", "-c", "%a", path]).stdoutText == "600\n")
+    }
+
+    @Test func aStreamSaysItIsConnectedThenDeliversOutputAndItsStatus() async throws {
+        let (s, _) = try await sandbox("stream")
+        var chunks: [[UInt8]] = []
+        for try await c in s.stream(["sh", "-c", "echo one; echo two"]) { chunks.append(c) }
+        #expect(chunks.first == [], "an empty chunk first: connected")
+        #expect(chunks.dropFirst().flatMap { $0 }.text == "one\ntwo\n")
+        await #expect(throws: SandboxError.self) {
+            for try await _ in s.stream(["sh", "-c", "exit 4"]) {}
+        }
+    }
+
+    @Test func aDroppedStreamEndsWithAnErrorNotSilently() async throws {
+        let (s, sim) = try await sandbox("drop")
+        let stream = s.stream(["sh", "-c", "echo up; sleep 30"])
+        var got = ""
+        do {
+            for try await c in stream {
+                got += c.text
+                if got.contains("up") { sim.store.dropSockets() }
+            }
+            Issue.record("the stream ended without an error")
+        } catch let e as SandboxError {
+            #expect(e.description.contains("connection to the sprite was lost"))
+        }
+        #expect(got == "up\n")
+    }
+
+    @Test func refusedExecsAreRetried() async throws {
+        let (s, sim) = try await sandbox("retry")
+        sim.state.faults.withLock { $0.rateLimited["exec"] = 2 }
+        let r = try await s.run(["echo", "after two refusals"])
+        #expect(r.stdoutText == "after two refusals\n")
+    }
+
+    @Test func provisioningIsReportedAndDoneOnce() async throws {
+        let (client, _, name) = try await SimHarness.fresh("prov")
+        let steps = StepLog()
+        let p = SpriteProvisioner(client: client, sprite: name)
+        let s = try await p.ready { steps.add($0.text) }
+        #expect(steps.all.contains { $0.hasPrefix("hook script ") })
+        #expect(try await s.readFile(path: SpriteProvisioner.hookScriptPath(home: s.homeDirectory)) == Data(HookScript.text.utf8))
+        let state = try await s.readFile(path: s.homeDirectory + "/.claude.json")
+        #expect(String(decoding: state, as: UTF8.self).contains("hasTrustDialogAccepted"))
+        let again = StepLog()
+        _ = try await p.ready { again.add($0.text) }
+        #expect(again.all.isEmpty, "a provisioned sprite is used as it is")
+    }
+}
+}
+
+final class StepLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func add(_ s: String) { lock.withLock { lines.append(s) } }
+    var all: [String] { lock.withLock { lines } }
+}
