@@ -458,6 +458,27 @@ public final class TaskRunner: Sendable {
         try await catchUp(for: try store.task(id: taskID))
     }
 
+    /// Finds tasks of `site` that are running by the store but whose agent window is gone with no
+    /// exit record (a cold pause of a sprite ends every process), and marks them failed. Returns a
+    /// line per task. Sites that cannot be reached now are left alone.
+    public func reconcile(site: Site) async -> [String] {
+        let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter {
+            $0.sandbox == site.kind.rawValue && ($0.status == .processing || $0.status == .blocked) && $0.paneID != nil
+        }
+        var lines: [String] = []
+        for task in candidates {
+            guard let pane = task.paneID, let exists = try? await site.tmux.paneExists(pane), !exists else { continue }
+            _ = try? await catchUp(site: site)   // its exit record may be there
+            guard let now = try? store.task(id: task.id), now.status.isActive, now.paneID == pane else { continue }
+            let detail = "the agent's window on the \(site.kind.rawValue) is gone without an exit record (a cold pause ends every process)"
+            _ = try? store.setStatus(id: task.id, .failed, detail: detail)
+            try? store.appendLog(taskID: task.id, kind: "error", message: detail)
+            try? store.clearPane(id: task.id)
+            lines.append("#\(task.id) ✗ failed — \(detail)")
+        }
+        return lines
+    }
+
     // MARK: - Ending and retrying
 
     /// Interrupts the agent, ends its window and marks the task cancelled.

@@ -205,6 +205,7 @@ enum SpriteFeed {
                             runner.setLive(site.source, true)
                             failures = 0
                             announce("live", "sprite: live")
+                            for line in await runner.reconcile(site: site) { Console.shared.printAbove(line) }
                             continue
                         }
                         try await runner.ingestLive(batch, committed: last.endOffset, source: site.source)

@@ -176,14 +176,21 @@ final class SpriteStore: @unchecked Sendable {
         for s in liveSessions(of: sprite) { s.signal(SIGKILL) }
     }
 
+    /// Ends every process of the sprite at once, as a VM stop does (SIGKILL, no traps run): its
+    /// tmux servers, whatever socket they use, and everything started in them. A process belongs
+    /// to the sprite when its environment carries the sprite's `TMUX_TMPDIR`.
     func killTmux(_ name: String) {
-        let env = ["TMUX_TMPDIR": spriteDir(name).appendingPathComponent("tmux").path, "PATH": "/usr/local/bin:/usr/bin:/bin"]
-        let spec = CommandSpec(argv: ["tmux", "kill-server"], path: "tmux", environment: env,
-                               directory: "/", tty: false, rows: 24, cols: 80, stdin: false)
-        if let l = try? Spawner.launch(spec) {
-            close(l.stdout); close(l.stderr)
-            var st: Int32 = 0
-            waitpid(l.pid, &st, 0)
+        let marker = Array("TMUX_TMPDIR=\(spriteDir(name).appendingPathComponent("tmux").path)".utf8) + [0]
+        let me = getpid()
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let pid = Int32(entry), pid != me,
+                  let environ = FileManager.default.contents(atPath: "/proc/\(entry)/environ") else { continue }
+            let bytes = [UInt8](environ)
+            if bytes.starts(with: marker) || bytes.firstRange(of: [0] + marker) != nil { kill(pid, SIGKILL) }
+        }
+        let sockets = spriteDir(name).appendingPathComponent("tmux/tmux-\(getuid())").path
+        for socket in (try? FileManager.default.contentsOfDirectory(atPath: sockets)) ?? [] {
+            try? FileManager.default.removeItem(atPath: sockets + "/" + socket)
         }
     }
 

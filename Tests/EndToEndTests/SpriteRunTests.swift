@@ -26,6 +26,7 @@ struct SpriteAgentEnv {
         agent.env.extraEnvironment["SPRITES_TOKEN"] = sim.token
         agent.env.extraEnvironment["TASK_SPRITE_AGENT"] = agentCommand
         agent.env.extraEnvironment["IS_SANDBOX"] = "1"
+        agent.env.extraEnvironment["ANTHROPIC_API_KEY"] = "sk-ant-test-secret-42"
     }
 
     var env: TaskEnv { agent.env }
@@ -94,6 +95,18 @@ struct SpriteRunTests {
         #expect(task["sandbox"] as? String == "sprite")
         // The folder is a clone on the sprite, not a worktree here.
         #expect(!FileManager.default.fileExists(atPath: repo + "/poem.txt"))
+
+        // The agent's credentials reach only its 0600 pane script on the sprite.
+        let paneScript = sim.home() + "/.task/tasks/1/pane.sh"
+        #expect(try String(contentsOfFile: paneScript, encoding: .utf8).contains("ANTHROPIC_API_KEY='sk-ant-test-secret-42'"))
+        #expect(try await runCommand(["stat", "-c", "%a", paneScript]).stdout == "600\n")
+        let database = try Data(contentsOf: URL(fileURLWithPath: s.env.home + "/task.db"))
+        #expect(database.range(of: Data("sk-ant-test-secret".utf8)) == nil, "no secret in the database")
+        let shown = try await s.run(["show", "1"]).stdout
+        #expect(!started.stdout.contains("sk-ant") && !shown.contains("sk-ant"))
+        // The keep-awake Task is held while the agent runs, and sprite status says so.
+        #expect(FileManager.default.fileExists(atPath: sim.root + "/sprites/task-sandbox/tasks/task-1"))
+        #expect(try await s.run(["sprite", "status"]).stdout.contains("awake    held while #1 runs"))
 
         let sent = try await s.run(["send", "1", "thanks; well done"])
         #expect(sent.status == 0 && sent.stdout == "#1 ← sent\n", "\(sent.stderr)")
@@ -224,6 +237,34 @@ struct SpriteLiveTests {
             try await t.press("Enter")
             try await t.waitFor(text: "#1 cancelled")
         }
+    }
+
+    @Test func runPullBringsTheBranchBackWhenTheTaskEndsAndAColdPauseFailsARun() async throws {
+        let sim = try await SpriteSimProcess.start()
+        var turn = SpriteRunTests.committingTurn
+        turn["exit_code"] = 0
+        turn["match"] = "poem"
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn, ["match": "long", "text": "thinking it over"]]))
+        defer { Task { await s.cleanUp() } }
+        let repo = try await gitRepository()
+        #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+        #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
+        #expect(try await s.run(["new", "Think long"]).status == 0)
+        try await withTaskShell(s.env) { t in
+            try await t.type("run 1 --pull")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#1 ✓ done (exit 0)", timeout: 30)
+            try await t.waitFor(text: "#1 pulled task/1-write-a-poem: ")
+            #expect(try await runCommand(["git", "-C", repo, "log", "--format=%s", "task/1-write-a-poem"]).stdout == "Add the poem\ninit\n")
+
+            // A cold pause ends every process on the sprite: the run fails, and the shell says so.
+            try await t.type("run 2")
+            try await t.press("Enter")
+            try await t.waitFor(text: "#2 ⏸ waiting for input — \"thinking it over\"", timeout: 30)
+            try await sim.pause("task-sandbox", cold: true)
+            try await t.waitFor(text: "#2 ✗ failed", timeout: 30)
+        }
+        #expect(try await s.agent.status(2) == "failed")
     }
 
     @Test func tenThousandEventsThroughTwentyDropsAndAKilledShellAreStoredExactlyOnce() async throws {
