@@ -205,7 +205,7 @@ def main():
     finally:
         if pid:
             os.kill(pid, 9)
-        subprocess.run(["tmux", "kill-server"], env=dict(os.environ, TMUX_TMPDIR=os.path.join(work, "sim", "sprites", "task-sandbox", "tmux")),
+        subprocess.run(["tmux", "-L", "task", "kill-server"], env=dict(os.environ, TMUX_TMPDIR=os.path.join(work, "sim", "sprites", "task-sandbox", "tmux")),
                        capture_output=True)
         sim.terminate()
         sim.wait()

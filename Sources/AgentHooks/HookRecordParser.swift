@@ -4,74 +4,66 @@ enum HookRecordParser {
         var bytes = input
         if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
         if let fullLength { return salvage(bytes, fullLength: fullLength) }
-        guard let json = JSONParser.parse(bytes, skipping: bulkyMembers) else {
+        guard let line = JSONParser.scanHookLine(bytes) else {
             return malformed(bytes, reason: "not valid JSON")
         }
-        guard case .object(let outer) = json else {
+        guard line.isObject else {
             return malformed(bytes, reason: "not a JSON object")
         }
-        let data = outer["data"] ?? .object([:])
-        guard let event = nonEmpty(data["hook_event_name"]?.string) ?? nonEmpty(outer["event"]?.string) else {
+        guard let event = nonEmpty(line.data.hookEventName) ?? nonEmpty(line.event) else {
             return malformed(bytes, reason: "no event name")
         }
         var record = HookRecord(
             event: event,
-            taskID: outer["task"].flatMap(taskID),
+            taskID: line.task,
             raw: String(decoding: bytes, as: UTF8.self),
-            appendedAt: outer["ts"]?.double
+            appendedAt: line.ts
         )
-        fill(&record, from: data)
+        fill(&record, from: line.data)
         return record
     }
 
-    /// Payloads no summary or status uses, checked but not built: tool output in `data`, and file
-    /// contents in `data.tool_input`. The raw line keeps them.
-    static let bulkyMembers: [Int: Set<String>] = [
-        2: ["tool_response", "permission_suggestions", "background_tasks", "session_crons"],
-        3: ["content", "old_string", "new_string", "edits", "new_source"],
-    ]
-
     // MARK: - Fields and summary
 
-    private static func fill(_ record: inout HookRecord, from data: JSONValue) {
-        record.sessionID = data["session_id"]?.string
-        record.transcriptPath = data["transcript_path"]?.string
-        record.cwd = data["cwd"]?.string
-        record.toolName = data["tool_name"]?.string
-        record.toolUseID = data["tool_use_id"]?.string
-        let target = toolTarget(tool: record.toolName, input: data["tool_input"])
+    private static func fill(_ record: inout HookRecord, from data: HookDataFields) {
+        record.sessionID = data.sessionID
+        record.transcriptPath = data.transcriptPath
+        record.cwd = data.cwd
+        record.toolName = data.toolName
+        record.toolUseID = data.toolUseID
+        let target = toolTarget(tool: record.toolName, members: data.toolInput)
 
         switch record.event {
         case HookEvent.preToolUse, HookEvent.postToolUse, HookEvent.permissionRequest:
             record.summary = target
         case HookEvent.postToolUseFailure:
-            record.message = data["error"]?.string
+            record.message = data.error
             let error = DisplayText.oneLine(record.message ?? "")
             record.summary = DisplayText.oneLine([target, error].filter { !$0.isEmpty }.joined(separator: ": "))
         case HookEvent.userPromptSubmit:
-            record.prompt = data["prompt"]?.string
+            record.prompt = data.prompt
             record.summary = DisplayText.oneLine(record.prompt ?? "")
         case HookEvent.stop:
-            record.lastAssistantMessage = data["last_assistant_message"]?.string
+            record.lastAssistantMessage = data.lastAssistantMessage
             record.summary = DisplayText.oneLine(record.lastAssistantMessage ?? "")
         case HookEvent.notification:
-            record.notificationType = data["notification_type"]?.string
-            record.message = data["message"]?.string
+            record.notificationType = data.notificationType
+            record.message = data.message
             record.summary = DisplayText.oneLine(record.message ?? record.notificationType ?? "")
         case HookEvent.stopFailure:
-            record.errorType = data["error"]?.string
-            record.message = data["error_details"]?.string
-            record.lastAssistantMessage = data["last_assistant_message"]?.string
+            record.errorType = data.error
+            record.message = data.errorDetails
+            record.lastAssistantMessage = data.lastAssistantMessage
             let parts = [record.errorType, record.message].compactMap { $0 }.filter { !$0.isEmpty }
             record.summary = DisplayText.oneLine(parts.joined(separator: ": "))
         case HookEvent.sessionStart:
-            record.reason = data["source"]?.string
+            record.reason = data.source
             record.summary = DisplayText.oneLine(record.reason ?? "")
         case HookEvent.sessionEnd:
-            record.reason = data["reason"]?.string
+            record.reason = data.reason
             record.summary = DisplayText.oneLine(record.reason ?? "")
         case HookEvent.agentExit:
-            record.exitCode = data["exit_code"]?.int64.flatMap { Int(exactly: $0) }
+            record.exitCode = data.exitCode.flatMap { Int(exactly: $0) }
             record.summary = record.exitCode.map { "exit \($0)" } ?? "exit ?"
         default:
             record.summary = target
@@ -80,7 +72,13 @@ enum HookRecordParser {
 
     /// The display target of a tool call: Bash → command, file tools → path, search tools → pattern.
     static func toolTarget(tool: String?, input: JSONValue?) -> String {
-        guard let members = input?.object else { return "" }
+        guard let object = input?.object else { return "" }
+        return toolTarget(tool: tool, members: object.compactMapValues(\.string))
+    }
+
+    /// The same, from `tool_input`'s string members.
+    static func toolTarget(tool: String?, members: [String: String]?) -> String {
+        guard let members else { return "" }
         let keys: [String]
         switch tool {
         case "Bash": keys = ["command"]
@@ -93,11 +91,11 @@ enum HookRecordParser {
         default: keys = ["command", "file_path", "path", "pattern", "url", "query", "description", "prompt"]
         }
         for key in keys {
-            let line = DisplayText.oneLine(members[key]?.string ?? "")
+            let line = DisplayText.oneLine(members[key] ?? "")
             if !line.isEmpty { return line }
         }
         for key in members.keys.sorted() {
-            let line = DisplayText.oneLine(members[key]?.string ?? "")
+            let line = DisplayText.oneLine(members[key] ?? "")
             if !line.isEmpty { return line }
         }
         return ""

@@ -1,16 +1,16 @@
 /// A strict RFC 8259 parser from bytes to ``JSONValue``: one pass, no Foundation, no thrown
 /// errors on the way (a hook log can hold 100 000 lines, each parsed once).
 struct JSONParser {
-    private let bytes: [UInt8]
-    private var i = 0
-    private var depth = 0
+    let bytes: [UInt8]
+    var i = 0
+    var depth = 0
     static let maxDepth = 512
 
     /// Members that are checked but not kept, by depth (a hook line's `data` is at depth 2): the
     /// bulky payloads no summary uses. nil keeps everything.
     private let skipped: [Int: Set<String>]?
 
-    private init(_ bytes: [UInt8], skipping: [Int: Set<String>]?) {
+    init(_ bytes: [UInt8], skipping: [Int: Set<String>]?) {
         self.bytes = bytes
         self.skipped = skipping
     }
@@ -25,11 +25,11 @@ struct JSONParser {
         return p.i == bytes.count ? v : nil
     }
 
-    private mutating func skipSpaces() {
+    mutating func skipSpaces() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0A || bytes[i] == 0x0D || bytes[i] == 0x09 { i += 1 }
     }
 
-    private mutating func value() -> JSONValue? {
+    mutating func value() -> JSONValue? {
         guard i < bytes.count else { return nil }
         switch bytes[i] {
         case UInt8(ascii: "{"): return object()
@@ -101,7 +101,7 @@ struct JSONParser {
     }
 
     /// A string starting at the opening quote; validates UTF-8 and escapes.
-    private mutating func string() -> String? {
+    mutating func string() -> String? {
         i += 1
         let start = i
         // Fast path: no escapes.
@@ -185,7 +185,7 @@ struct JSONParser {
     }
 
     /// Checks the value at `i` and moves past it without building anything.
-    private mutating func skipValue() -> Bool {
+    mutating func skipValue() -> Bool {
         guard i < bytes.count else { return false }
         switch bytes[i] {
         case UInt8(ascii: "{"), UInt8(ascii: "["):

@@ -34,9 +34,9 @@ struct SpriteAgentEnv {
     @discardableResult
     func run(_ args: [String]) async throws -> RunResult { try await agent.run(args) }
 
-    /// Ends the sprite's tmux server (the sim's own socket folder).
+    /// Ends task's tmux server on the sprite (in the sim's socket folder for it) and the sim.
     func cleanUp() async {
-        _ = try? await runCommand(["tmux", "kill-server"], env: ["TMUX_TMPDIR": sim.root + "/sprites/task-sandbox/tmux"])
+        _ = try? await runCommand(["tmux", "-L", "task", "kill-server"], env: ["TMUX_TMPDIR": sim.root + "/sprites/task-sandbox/tmux"])
         sim.stop()
     }
 }
