@@ -25,7 +25,7 @@ extension JSONParser {
     /// only the wanted values are decoded, everything else is validated and skipped. Nil unless
     /// `bytes` is exactly one valid JSON value. As in a parsed object, the last of repeated keys wins.
     static func scanHookLine(_ bytes: [UInt8]) -> HookLineFields? {
-        var p = JSONParser(bytes, skipping: nil)
+        var p = JSONParser(bytes)
         var fields = HookLineFields()
         p.skipSpaces()
         if p.i < bytes.count, bytes[p.i] == UInt8(ascii: "{") {

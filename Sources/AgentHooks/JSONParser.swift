@@ -6,19 +6,13 @@ struct JSONParser {
     var depth = 0
     static let maxDepth = 512
 
-    /// Members that are checked but not kept, by depth (a hook line's `data` is at depth 2): the
-    /// bulky payloads no summary uses. nil keeps everything.
-    private let skipped: [Int: Set<String>]?
-
-    init(_ bytes: [UInt8], skipping: [Int: Set<String>]?) {
+    init(_ bytes: [UInt8]) {
         self.bytes = bytes
-        self.skipped = skipping
     }
 
     /// The document in `bytes`, or nil unless it is exactly one valid JSON value (spaces around allowed).
-    /// Members named in `skipping` for their depth are validated but left out of the result.
-    static func parse(_ bytes: [UInt8], skipping: [Int: Set<String>]? = nil) -> JSONValue? {
-        var p = JSONParser(bytes, skipping: skipping)
+    static func parse(_ bytes: [UInt8]) -> JSONValue? {
+        var p = JSONParser(bytes)
         p.skipSpaces()
         guard let v = p.value() else { return nil }
         p.skipSpaces()
@@ -66,12 +60,8 @@ struct JSONParser {
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
             i += 1
             skipSpaces()
-            if let skip = skipped?[depth], skip.contains(key) {
-                guard skipValue() else { return nil }
-            } else {
-                guard let v = value() else { return nil }
-                result[key] = v
-            }
+            guard let v = value() else { return nil }
+            result[key] = v
             skipSpaces()
             guard i < bytes.count else { return nil }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
