@@ -78,33 +78,40 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Ingestion
 
-    /// Stores every complete line of the local hook log past the stored offset; returns what was stored.
+    /// Stores every complete line of the local hook log past the stored offset (and shows them to
+    /// the listener, when one is set); returns how many lines it stored.
     @discardableResult
-    public func catchUp() throws -> [IngestedEvent] {
-        let events: [IngestedEvent] = try ingestLock.withLock { _ in
+    public func catchUp() throws -> Int {
+        let collect = listener.withLock { $0 != nil }
+        let (count, events): (Int, [IngestedEvent]) = try ingestLock.withLock { _ in
             let offset = try store.hookOffset(source: Self.localSource)
-            guard let fh = FileHandle(forReadingAtPath: local.hookLog) else { return [] }
-            defer { try? fh.close() }
-            let size = Int64(try fh.seekToEnd())
-            guard size > offset else { return [] }
-            try fh.seek(toOffset: UInt64(offset))
-            var splitter = HookLineSplitter(startOffset: offset)
-            var all: [IngestedEvent] = []
-            while let chunk = try fh.read(upToCount: 4 << 20), !chunk.isEmpty {
-                let lines = splitter.feed(chunk)
-                if lines.isEmpty { continue }
-                all += try ingest(lines, committed: splitter.committedOffset, source: Self.localSource)
+            let fd = open(local.hookLog, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return (0, []) }
+            defer { close(fd) }
+            var info = stat()
+            guard fstat(fd, &info) == 0, Int64(info.st_size) > offset, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+                return (0, [])
             }
-            return all
+            let reader = HookLogReader(fd: fd, offset: offset)
+            defer { reader.close() }
+            var count = 0
+            var all: [IngestedEvent] = []
+            while let batch = reader.next() {
+                count += batch.lines.count
+                all += try store.ingest(source: Self.localSource, lines: batch.lines, newOffset: batch.committed, collect: collect)
+            }
+            return (count, all)
         }
         deliver(events)
-        return events
+        return count
     }
 
     /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox).
-    @discardableResult
-    public func catchUp(site: Site) async throws -> [IngestedEvent] {
-        if site.kind == .local { return try catchUp() }
+    public func catchUp(site: Site) async throws {
+        if site.kind == .local {
+            try catchUp()
+            return
+        }
         let offset = try store.hookOffset(source: site.source)
         let script = #"[ -e "$1" ] || exit 0; exec tail -c "+$2" "$1""#
         let r = try await site.sandbox.run(["sh", "-c", script, "sh", site.hookLog, String(offset + 1)])
@@ -113,10 +120,8 @@ public final class TaskRunner: Sendable {
         }
         var splitter = HookLineSplitter(startOffset: offset)
         let lines = splitter.feed(r.stdout)
-        guard !lines.isEmpty else { return [] }
-        let events = try ingest(lines, committed: splitter.committedOffset, source: site.source)
-        deliver(events)
-        return events
+        guard !lines.isEmpty else { return }
+        deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source))
     }
 
     /// Catches up the site `task` runs on (the local log only, when its sprite is not reachable yet).
@@ -127,9 +132,9 @@ public final class TaskRunner: Sendable {
     }
 
     /// Stores lines read from a hook log (by a catch-up or a live tail).
-    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String) throws -> [IngestedEvent] {
+    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String, collect: Bool = true) throws -> [IngestedEvent] {
         let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }
-        return try store.ingest(source: source, lines: logLines, newOffset: committed)
+        return try store.ingest(source: source, lines: logLines, newOffset: committed, collect: collect)
     }
 
     func deliver(_ events: [IngestedEvent]) {

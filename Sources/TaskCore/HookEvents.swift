@@ -1,6 +1,7 @@
 import AgentHooks
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A stored hook event.
 public struct StoredEvent: Sendable, Equatable {
@@ -47,8 +48,9 @@ extension TaskStore {
     /// applies each event to its task's status. Lines at or below the stored offset were stored
     /// before and are skipped: after a crash or a restart nothing is stored twice.
     /// `pane` checks an `AgentExit` against the task's current pane (an exit from an older run
-    /// changes nothing).
-    public func ingest(source: String, lines: [LogLine], newOffset: Int64) throws -> [IngestedEvent] {
+    /// changes nothing). Returns what was stored when `collect` (to show it), else nothing.
+    @discardableResult
+    public func ingest(source: String, lines: [LogLine], newOffset: Int64, collect: Bool = true) throws -> [IngestedEvent] {
         try write { db in
             let stored = try Int64.fetchOne(db, sql: "SELECT byte_offset FROM hook_sources WHERE source = ?", arguments: [source]) ?? 0
             guard newOffset > stored else { return [] }
@@ -59,18 +61,26 @@ extension TaskStore {
                     (task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            let statement = insert.sqliteStatement
+            let connection = db.sqliteConnection
             // Each task is read once per batch and kept up to date as events change it.
             var tasks: [Int64: TaskRecord?] = [:]
             for line in lines where line.endOffset > stored {
                 let r = line.record
-                try insert.execute(arguments: [
-                    r.taskID, r.event, r.toolName, r.summary, r.raw, source, line.endOffset, r.appendedAt, received,
-                ])
-                guard db.changesCount == 1 else { continue }
-                let event = StoredEvent(
-                    id: db.lastInsertedRowID, taskID: r.taskID, event: r.event, toolName: r.toolName,
-                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: line.endOffset,
-                    appendedAt: r.appendedAt, receivedAt: received)
+                // Bound straight through SQLite, the texts without a copy (they outlive the step):
+                // one row per line, 100 000 lines a catch-up.
+                Self.bind(statement, 1, r.taskID)
+                sqlite3_bind_int64(statement, 7, line.endOffset)
+                if let t = r.appendedAt { sqlite3_bind_double(statement, 8, t) } else { sqlite3_bind_null(statement, 8) }
+                sqlite3_bind_double(statement, 9, received)
+                let rc = Self.withTexts(statement, [(2, r.event), (3, r.toolName), (4, r.summary), (5, r.raw), (6, source)][...]) {
+                    sqlite3_step(statement)
+                }
+                sqlite3_reset(statement)
+                guard rc == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(connection)))
+                }
+                guard sqlite3_changes(connection) == 1 else { continue }
                 var transition: StatusMachine.Transition?
                 var title: String?
                 if let id = r.taskID {
@@ -81,8 +91,14 @@ extension TaskStore {
                         if transition != nil || r.event == "SessionStart" { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
                     }
                 }
+                guard collect || transition != nil else { continue }
+                let event = StoredEvent(
+                    id: sqlite3_last_insert_rowid(connection), taskID: r.taskID, event: r.event, toolName: r.toolName,
+                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: line.endOffset,
+                    appendedAt: r.appendedAt, receivedAt: received)
                 result.append(IngestedEvent(event: event, record: r, transition: transition, taskTitle: title))
             }
+            sqlite3_clear_bindings(statement)
             try db.execute(
                 sql: """
                     INSERT INTO hook_sources (source, byte_offset, updated_at) VALUES (?, ?, ?)
@@ -90,6 +106,25 @@ extension TaskStore {
                     """,
                 arguments: [source, newOffset, received])
             return result
+        }
+    }
+
+    private static func bind(_ statement: OpaquePointer?, _ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(statement, index, value) } else { sqlite3_bind_null(statement, index) }
+    }
+
+    /// Binds each text to its parameter without copying it, runs `body`, and unbinds them.
+    private static func withTexts(_ statement: OpaquePointer?, _ texts: ArraySlice<(Int32, String?)>, _ body: () -> Int32) -> Int32 {
+        guard let (index, text) = texts.first else { return body() }
+        guard var text else {
+            sqlite3_bind_null(statement, index)
+            return withTexts(statement, texts.dropFirst(), body)
+        }
+        return text.withUTF8 { bytes in
+            let pointer = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+            sqlite3_bind_text(statement, index, pointer, Int32(bytes.count), nil)
+            defer { sqlite3_bind_null(statement, index) }
+            return withTexts(statement, texts.dropFirst(), body)
         }
     }
 
