@@ -14,6 +14,8 @@ final class HookLogReader: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var ready: [Batch] = []
+    /// Stored batches handed back, to be freed on the reader's thread (off the caller's).
+    private var used: [Batch] = []
     private var finished = false
     private var cancelled = false
     private let stopped = DispatchSemaphore(value: 0)
@@ -35,6 +37,11 @@ final class HookLogReader: @unchecked Sendable {
                     lines: lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) },
                     committed: splitter.committedOffset)
                 guard put(batch) else { break }
+                let spent = condition.withLock {
+                    defer { used.removeAll(keepingCapacity: true) }
+                    return used
+                }
+                _ = spent   // freed here
             }
             condition.withLock {
                 finished = true
@@ -53,6 +60,11 @@ final class HookLogReader: @unchecked Sendable {
             condition.broadcast()
             return batch
         }
+    }
+
+    /// Hands a stored batch back so its memory is freed on the reader's thread.
+    func recycle(_ batch: Batch) {
+        condition.withLock { used.append(batch) }
     }
 
     /// Stops the reader and waits for its thread (call before closing the file).

@@ -99,6 +99,7 @@ public final class TaskRunner: Sendable {
             while let batch = reader.next() {
                 count += batch.lines.count
                 all += try store.ingest(source: Self.localSource, lines: batch.lines, newOffset: batch.committed, collect: collect)
+                reader.recycle(batch)
             }
             return (count, all)
         }

@@ -63,18 +63,31 @@ extension TaskStore {
                 """)
             let statement = insert.sqliteStatement
             let connection = db.sqliteConnection
+            var sourceText = source
             // Each task is read once per batch and kept up to date as events change it.
             var tasks: [Int64: TaskRecord?] = [:]
-            for line in lines where line.endOffset > stored {
-                let r = line.record
-                // Bound straight through SQLite, the texts without a copy (they outlive the step):
-                // one row per line, 100 000 lines a catch-up.
-                Self.bind(statement, 1, r.taskID)
-                sqlite3_bind_int64(statement, 7, line.endOffset)
-                if let t = r.appendedAt { sqlite3_bind_double(statement, 8, t) } else { sqlite3_bind_null(statement, 8) }
+            for k in lines.indices where lines[k].endOffset > stored {
+                // Bound straight through SQLite, the long texts without a copy (they outlive the
+                // step): one row per line, 100 000 lines a catch-up. Fields are read in place.
+                let endOffset = lines[k].endOffset
+                Self.bind(statement, 1, lines[k].record.taskID)
+                Self.bind(statement, 3, lines[k].record.toolName)
+                sqlite3_bind_int64(statement, 7, endOffset)
+                if let t = lines[k].record.appendedAt { sqlite3_bind_double(statement, 8, t) } else { sqlite3_bind_null(statement, 8) }
                 sqlite3_bind_double(statement, 9, received)
-                let rc = Self.withTexts(statement, [(2, r.event), (3, r.toolName), (4, r.summary), (5, r.raw), (6, source)][...]) {
-                    sqlite3_step(statement)
+                var eventText = lines[k].record.event, summary = lines[k].record.summary, raw = lines[k].record.raw
+                let rc = eventText.withUTF8 { e in
+                    summary.withUTF8 { su in
+                        raw.withUTF8 { ra in
+                            sourceText.withUTF8 { so in
+                                Self.bindStatic(statement, 2, e)
+                                Self.bindStatic(statement, 4, su)
+                                Self.bindStatic(statement, 5, ra)
+                                Self.bindStatic(statement, 6, so)
+                                return sqlite3_step(statement)
+                            }
+                        }
+                    }
                 }
                 sqlite3_reset(statement)
                 guard rc == SQLITE_DONE else {
@@ -83,18 +96,19 @@ extension TaskStore {
                 guard sqlite3_changes(connection) == 1 else { continue }
                 var transition: StatusMachine.Transition?
                 var title: String?
-                if let id = r.taskID {
+                if let id = lines[k].record.taskID {
                     if tasks[id] == nil { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
                     if let task = tasks[id] ?? nil {
                         title = task.title
-                        transition = try apply(db, record: r, to: task)
-                        if transition != nil || r.event == "SessionStart" { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
+                        transition = try apply(db, record: lines[k].record, to: task)
+                        if transition != nil || lines[k].record.event == "SessionStart" { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
                     }
                 }
                 guard collect || transition != nil else { continue }
+                let r = lines[k].record
                 let event = StoredEvent(
                     id: sqlite3_last_insert_rowid(connection), taskID: r.taskID, event: r.event, toolName: r.toolName,
-                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: line.endOffset,
+                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: endOffset,
                     appendedAt: r.appendedAt, receivedAt: received)
                 result.append(IngestedEvent(event: event, record: r, transition: transition, taskTitle: title))
             }
@@ -113,19 +127,18 @@ extension TaskStore {
         if let value { sqlite3_bind_int64(statement, index, value) } else { sqlite3_bind_null(statement, index) }
     }
 
-    /// Binds each text to its parameter without copying it, runs `body`, and unbinds them.
-    private static func withTexts(_ statement: OpaquePointer?, _ texts: ArraySlice<(Int32, String?)>, _ body: () -> Int32) -> Int32 {
-        guard let (index, text) = texts.first else { return body() }
-        guard var text else {
+    /// Binds `text` to parameter `index` without a copy: it must stay valid until the step.
+    private static func bindStatic(_ statement: OpaquePointer?, _ index: Int32, _ text: UnsafeBufferPointer<UInt8>) {
+        let pointer = UnsafeRawPointer(text.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
+        sqlite3_bind_text(statement, index, pointer, Int32(text.count), nil)
+    }
+
+    private static func bind(_ statement: OpaquePointer?, _ index: Int32, _ text: String?) {
+        guard let text else {
             sqlite3_bind_null(statement, index)
-            return withTexts(statement, texts.dropFirst(), body)
+            return
         }
-        return text.withUTF8 { bytes in
-            let pointer = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self)
-            sqlite3_bind_text(statement, index, pointer, Int32(bytes.count), nil)
-            defer { sqlite3_bind_null(statement, index) }
-            return withTexts(statement, texts.dropFirst(), body)
-        }
+        sqlite3_bind_text(statement, index, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
     }
 
     private func apply(_ db: Database, record r: HookRecord, to task: TaskRecord) throws -> StatusMachine.Transition? {
