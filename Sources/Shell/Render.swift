@@ -1,3 +1,4 @@
+import Foundation
 import TaskCore
 
 /// Tables and detail views for the terminal.
@@ -42,12 +43,14 @@ enum Render {
     /// allocation per row, so 100 000 rows cost little more than SQLite's scan.
     static func taskTable(_ filter: TaskFilter, ctx: CommandContext) throws {
         let style = ctx.style
-        let statuses = TaskStatus.allCases.map { (name: Array($0.rawValue.utf8), text: Array(status($0, style).utf8)) }
+        // Each status's name and its coloured, padded column, by status.
+        var statusColumn: [TaskStatus: (name: [UInt8], text: [UInt8])] = [:]
+        for s in TaskStatus.allCases { statusColumn[s] = (Array(s.rawValue.utf8), Array(status(s, style).utf8)) }
         let t = now()
         let idw = 6, pw = 12
         var header = false
-        var out: [UInt8] = []
-        out.reserveCapacity(80 * 1024)
+        var out = ByteWriter(capacity: 64 * 1024) { ctx.out.write(bytes: $0) }
+        defer { out.release() }
         let store = try ctx.store()
         let projectNames = try store.projectNames().mapValues { Array($0.utf8) }
         try store.forEachListRow(filter) { row in
@@ -55,67 +58,58 @@ enum Render {
                 ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
                 header = true
             }
+            out.reserve(row.title.count + 256)   // a row never straddles a flush
             let start = out.count
             out.append(UInt8(ascii: "#"))
-            appendDecimal(row.id, to: &out)
-            while out.count - start < idw { out.append(0x20) }
+            out.appendDecimal(row.id)
+            out.pad(to: start + idw)
             out.append(0x20)
             out.append(0x20)
-            if let known = statuses.first(where: { $0.name.elementsEqual(row.status) }) {
-                out.append(contentsOf: known.text)
+            if let likely = likelyStatus(row.status), let column = statusColumn[likely],
+               column.name.withUnsafeBytes({ memcmp($0.baseAddress!, row.status.baseAddress!, row.status.count) }) == 0 {
+                column.text.withUnsafeBufferPointer { out.append($0) }
             } else {
-                out.append(contentsOf: row.status)
+                out.append(row.status)
             }
             out.append(0x20)
             out.append(0x20)
             if let id = row.projectID, let name = projectNames[id] {
-                name.withUnsafeBufferPointer { appendClipped($0, width: pw, to: &out) }
+                var clipped: [UInt8] = []
+                name.withUnsafeBufferPointer { appendClipped($0, width: pw, to: &clipped) }
+                clipped.withUnsafeBufferPointer { out.append($0) }
             } else {
                 out.append(UInt8(ascii: "-"))
-                for _ in 1..<pw { out.append(0x20) }
+                out.pad(to: out.count + pw - 1)
             }
             out.append(0x20)
             out.append(0x20)
-            appendAge(max(0, Int64(t - row.createdAt)), to: &out)
+            let ageStart = out.count
+            out.appendAge(max(0, Int64(t - row.createdAt)))
+            out.pad(to: ageStart + 3)
             out.append(0x20)
             out.append(0x20)
-            out.append(contentsOf: row.title)
+            out.append(row.title)
             out.append(0x0A)
-            if out.count >= 64 * 1024 {
-                ctx.out.write(bytes: out)
-                out.removeAll(keepingCapacity: true)
-            }
         }
-        ctx.out.write(bytes: out)
+        out.flush()
         if !header {
             ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
         }
     }
 
-    /// The age as `formatAge` writes it (`3s`, `5m`, `2h`, `4d`), padded to 3 columns.
-    static func appendAge(_ seconds: Int64, to out: inout [UInt8]) {
-        let start = out.count
-        let (value, unit): (Int64, UInt8) =
-            seconds < 60 ? (seconds, UInt8(ascii: "s"))
-            : seconds < 3600 ? (seconds / 60, UInt8(ascii: "m"))
-            : seconds < 86400 ? (seconds / 3600, UInt8(ascii: "h")) : (seconds / 86400, UInt8(ascii: "d"))
-        appendDecimal(value, to: &out)
-        out.append(unit)
-        while out.count - start < 3 { out.append(0x20) }
-    }
-
-    static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
-        if n < 0 {
-            out.append(contentsOf: String(n).utf8)
-            return
+    /// The status a stored status name most likely is (the caller checks the bytes).
+    static func likelyStatus(_ name: UnsafeBufferPointer<UInt8>) -> TaskStatus? {
+        guard name.count >= 2 else { return nil }
+        return switch (name.count, name[0], name[1]) {
+        case (7, UInt8(ascii: "b"), UInt8(ascii: "a")): .backlog
+        case (7, UInt8(ascii: "b"), UInt8(ascii: "l")): .blocked
+        case (6, UInt8(ascii: "q"), _): .queued
+        case (10, UInt8(ascii: "p"), _): .processing
+        case (4, UInt8(ascii: "d"), _): .done
+        case (6, UInt8(ascii: "f"), _): .failed
+        case (9, UInt8(ascii: "c"), _): .cancelled
+        default: nil
         }
-        let start = out.count
-        var v = n
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(v % 10))
-            v /= 10
-        } while v > 0
-        out[start...].reverse()
     }
 
     /// UTF-8 text cut to `width` characters (the last one "…" when cut) and padded with spaces.
@@ -160,5 +154,87 @@ enum Render {
             ctx.out.line(s.dim("log"))
             for l in logs { ctx.out.line("  " + s.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": " + l.message) }
         }
+    }
+}
+
+/// A fixed byte buffer written without per-byte checks beyond room, handed to `flush` when full.
+struct ByteWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+    private let sink: (UnsafeBufferPointer<UInt8>) -> Void
+
+    init(capacity: Int, sink: @escaping (UnsafeBufferPointer<UInt8>) -> Void) {
+        self.capacity = capacity
+        self.base = .allocate(capacity: capacity)
+        self.sink = sink
+    }
+
+    func release() { base.deallocate() }
+
+    /// Flushes first unless `bytes` more fit (a bigger write goes out in pieces).
+    mutating func reserve(_ bytes: Int) {
+        if count + bytes > capacity { flush() }
+    }
+
+    mutating func flush() {
+        if count > 0 { sink(UnsafeBufferPointer(start: base, count: count)) }
+        count = 0
+    }
+
+    mutating func append(_ byte: UInt8) {
+        if count == capacity { flush() }
+        base[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard var from = bytes.baseAddress else { return }
+        var left = bytes.count
+        while left > 0 {
+            if count == capacity { flush() }
+            let n = min(left, capacity - count)
+            (base + count).update(from: from, count: n)
+            count += n
+            from += n
+            left -= n
+        }
+    }
+
+    /// Spaces up to column `end` of what was written since the last flush (within the reserved room).
+    mutating func pad(to end: Int) {
+        guard end > count else { return }
+        let n = min(end, capacity) - count
+        (base + count).update(repeating: 0x20, count: n)
+        count += n
+    }
+
+    mutating func appendDecimal(_ n: Int64) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var v = n.magnitude
+        var used = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - used] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                used += 1
+            } while v > 0
+        }
+        if n < 0 { append(UInt8(ascii: "-")) }
+        withUnsafeBytes(of: &digits) { d in
+            append(UnsafeBufferPointer(start: d.baseAddress!.assumingMemoryBound(to: UInt8.self) + 20 - used, count: used))
+        }
+    }
+
+    /// The age as `formatAge` writes it (`3s`, `5m`, `2h`, `4d`).
+    mutating func appendAge(_ seconds: Int64) {
+        let (value, unit): (Int64, UInt8) =
+            seconds < 60 ? (seconds, UInt8(ascii: "s"))
+            : seconds < 3600 ? (seconds / 60, UInt8(ascii: "m"))
+            : seconds < 86400 ? (seconds / 3600, UInt8(ascii: "h")) : (seconds / 86400, UInt8(ascii: "d"))
+        appendDecimal(value)
+        append(unit)
     }
 }

@@ -42,6 +42,8 @@ public final class TaskStore: Sendable {
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // Reads map the file instead of copying each page (a 100 000-task list scans ~12 MB).
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
         }
         do {
             try Self.checkFile(path)
