@@ -4,6 +4,27 @@ import Testing
 /// Every command, run the three ways (one-shot, stdin script, -c), with exit codes and stderr.
 @Suite("Commands in three modes")
 struct CommandModeTests {
+    @Test func listPrintsOneAlignedRowPerTask() async throws {
+        let env = TaskEnv()
+        #expect(try await env.run(["project", "add", "a-very-long-project-name", makeTemporaryFolder()]).status == 0)
+        #expect(try await env.run(["new", "Café ☕ first", "--project", "a-very-long-project-name"]).status == 0)
+        #expect(try await env.run(["new", "second"]).status == 0)
+        #expect(try await env.run(["new", "third"]).status == 0)
+        #expect(try await env.run(["done", "3"]).status == 0)
+        let lines = try await env.run(["list"]).stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "done tasks are left out: \(lines)")
+        #expect(lines[0] == "ID      STATUS      PROJECT       AGE  TITLE")
+        // id in 6 columns, status in 10, the project clipped to 12 (…), the age in 3, then the title.
+        #expect(lines[1].hasPrefix("#1      backlog     a-very-long…  "), "\(lines[1])")
+        #expect(lines[2].hasPrefix("#2      backlog     -             "), "\(lines[2])")
+        for (line, title) in zip(lines.dropFirst(), ["Café ☕ first", "second"]) {
+            let age = line.dropFirst(34).prefix(3)
+            #expect(age.first?.isNumber == true && ["s ", "m ", "h ", "d "].contains { age.hasSuffix($0) || age.hasSuffix($0.trimmingCharacters(in: .whitespaces)) })
+            #expect(line.dropFirst(37) == "  " + title, "\(line)")
+        }
+        #expect(try await env.run(["list", "--all"]).stdout.contains("#3      done        -"))
+    }
+
     @Test func oneShotCommandsWork() async throws {
         let env = TaskEnv()
         let created = try await env.run(["new", "Fix login", "--prompt", "make it\nwork"])
