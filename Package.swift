@@ -104,6 +104,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // scripts/bench-sprites: the Sprites client's figures, from a release build.
+        .executableTarget(name: "sprites-bench", dependencies: ["Sprites"], swiftSettings: strict),
+
         .testTarget(name: "AgentHooksTests", dependencies: ["AgentHooks"], swiftSettings: strict),
         .testTarget(name: "TaskCoreTests", dependencies: ["TaskCore"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AgentHooks"], swiftSettings: strict),

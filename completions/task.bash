@@ -555,6 +555,14 @@ _task_sprite_attach() {
     repeating_options=()
     non_repeating_options=()
     __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite attach -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_exec() {
@@ -594,6 +602,14 @@ _task_sprite_restore() {
     repeating_options=()
     non_repeating_options=()
     __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite restore -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_sessions() {

@@ -10,6 +10,8 @@ struct Completer {
 
     /// Looks up task ids and projects; nil when the store cannot be opened.
     let store: () -> TaskStore?
+    /// Asks the sprite for checkpoint or session ids (`checkpoint`, `session`); empty when it cannot.
+    var remote: (String) -> [Candidate] = { _ in [] }
 
     func action(for text: String) -> CompletionAction {
         let (done, current) = Self.split(text)
@@ -86,6 +88,8 @@ struct Completer {
         case "project":
             guard let ps = try? store()?.projects() else { return [] }
             return ps.map { Candidate(word: $0.name, display: "\($0.name)  \($0.path)") }
+        case "checkpoint", "session":
+            return remote(arg.valueName ?? "")
         case "status":
             return TaskStatus.allCases.map { Candidate(word: $0.rawValue, display: $0.rawValue) }
         case "key":

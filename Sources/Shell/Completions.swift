@@ -20,4 +20,22 @@ enum Completions {
         guard let store = openDefaultStore(), let ps = try? store.projects() else { return [] }
         return ps.map(\.name).filter { $0.hasPrefix(prefix) }
     }
+
+    @Sendable static func spriteCheckpoints(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        remote("checkpoint", prefix)
+    }
+
+    @Sendable static func spriteSessions(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        remote("session", prefix)
+    }
+
+    static func remote(_ kind: String, _ prefix: String) -> [String] {
+        let env = ProcessInfo.processInfo.environment
+        let paths = TaskPaths.resolve(environment: env, databaseOverride: nil)
+        guard FileManager.default.fileExists(atPath: paths.database) else { return [] }   // completing creates nothing
+        let ctx = CommandContext(paths: paths, environment: env,
+                                 out: Output(fd: 1), err: Output(fd: 2), style: Style.detect(fd: 1, environment: env, forceOff: true),
+                                 interactive: false)
+        return SpriteAccess.candidates(kind, ctx: ctx).map(\.word).filter { $0.hasPrefix(prefix) }
+    }
 }

@@ -19,7 +19,8 @@ final class Repl {
         self.editor = editor
         self.quiet = quiet
         let store = { [ctx = dispatcher.ctx] () -> TaskStore? in try? ctx.store() }
-        let completer = Completer(store: store)
+        var completer = Completer(store: store)
+        completer.remote = { [ctx = dispatcher.ctx] kind in SpriteAccess.candidates(kind, ctx: ctx) }
         editor.complete = { completer.action(for: $0) }
     }
 

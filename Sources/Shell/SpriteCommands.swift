@@ -152,6 +152,24 @@ enum SpriteAccess {
         }
     }
 
+    /// Checkpoint or session ids of the sprite for Tab completion, with a line each; empty when
+    /// there is no token or the sprite does not answer within 2 s.
+    static func candidates(_ kind: String, ctx: CommandContext) -> [Completer.Candidate] {
+        guard let (client, _) = try? client(ctx), let name = try? name(ctx) else { return [] }
+        let found = LockedList()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            defer { done.signal() }
+            if kind == "checkpoint", let list = try? await client.listCheckpoints(name) {
+                found.set(list.map { Completer.Candidate(word: $0.id, display: "\($0.id)  \(date($0.createTime))  \($0.comment ?? "")") })
+            } else if kind == "session", let list = try? await client.listSessions(name) {
+                found.set(list.map { Completer.Candidate(word: $0.id, display: "\($0.id)  \($0.isActive ? "active" : "idle")  \($0.command)") })
+            }
+        }
+        _ = done.wait(timeout: .now() + 2)
+        return found.get()
+    }
+
     static func date(_ d: Date?) -> String {
         d.map { formatTimestamp($0.timeIntervalSince1970).prefix(19).replacingOccurrences(of: "T", with: " ") } ?? "-"
     }
@@ -161,7 +179,7 @@ enum SpriteAccess {
 
 struct SpriteStatus: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show the sprite: its state (cold, warm, running) and URL.")
+        commandName: "status", abstract: "Show the sprite: its state (cold, warm, running), URL, version, and what keeps it awake.")
 
     mutating func run(_ ctx: CommandContext) throws {
         let s = try SpriteAccess.call(ctx) { client, name in try await client.getSprite(name) }
@@ -174,6 +192,7 @@ struct SpriteStatus: ParsableCommand, ShellCommand {
         ctx.out.line(ctx.style.bold("sprite " + s.name))
         ctx.out.line("  state    " + coloured)
         ctx.out.line("  url      " + (s.url ?? "-"))
+        ctx.out.line("  version  " + (s.version ?? "-") + (s.apiVersion.map { " (API \($0))" } ?? ""))
         if let o = s.organization { ctx.out.line("  org      " + o) }
         ctx.out.line("  created  " + SpriteAccess.date(s.createdAt))
         ctx.out.line("  api      " + SpriteAccess.baseURL(ctx))
@@ -280,7 +299,8 @@ struct SpriteAttach: ParsableCommand, ShellCommand {
         abstract: "Open a shell on the sprite in this terminal (or join a session); leaving the shell returns to task>.",
         discussion: "Ctrl-\\ detaches and leaves the session running on the sprite (join it again with: sprite attach <id>).")
 
-    @Argument(help: ArgumentHelp("A running session to join (see: sprite sessions).", valueName: "session"))
+    @Argument(help: ArgumentHelp("A running session to join (see: sprite sessions).", valueName: "session"),
+              completion: .custom(Completions.spriteSessions))
     var session: String?
 
     mutating func run(_ ctx: CommandContext) throws {
@@ -357,7 +377,8 @@ struct SpriteRestore: ParsableCommand, ShellCommand {
         commandName: "restore",
         abstract: "Restore the sprite's filesystem from a checkpoint (ends its sessions).")
 
-    @Argument(help: ArgumentHelp("The checkpoint's id, as sprite checkpoints shows it.", valueName: "id"))
+    @Argument(help: ArgumentHelp("The checkpoint's id, as sprite checkpoints shows it.", valueName: "checkpoint"),
+              completion: .custom(Completions.spriteCheckpoints))
     var id: String
 
     mutating func run(_ ctx: CommandContext) throws {
@@ -448,4 +469,12 @@ struct SpriteDestroy: ParsableCommand, ShellCommand {
         try SpriteAccess.call(ctx) { client, name in try await client.deleteSprite(name) }
         ctx.out.line("sprite \(name) destroyed")
     }
+}
+
+/// Candidates gathered on another task.
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Completer.Candidate] = []
+    func set(_ c: [Completer.Candidate]) { lock.withLock { items = c } }
+    func get() -> [Completer.Candidate] { lock.withLock { items } }
 }

@@ -13,6 +13,10 @@ public struct Sprite: Sendable, Equatable {
     public var environment: [String: String]
     public var createdAt: Date?
     public var updatedAt: Date?
+    /// The sprite's runtime version (`version`), when the server says.
+    public var version: String?
+    /// The API's `Sprite-Version` header of the answer this came in (set by `getSprite`).
+    public var apiVersion: String?
 
     init?(json o: [String: Any]) {
         guard let name = o["name"] as? String else { return nil }
@@ -26,6 +30,7 @@ public struct Sprite: Sendable, Equatable {
         environment = o["environment"] as? [String: String] ?? [:]
         createdAt = JSON.date(o["created_at"])
         updatedAt = JSON.date(o["updated_at"])
+        version = JSON.string(o["version"])
     }
 }
 

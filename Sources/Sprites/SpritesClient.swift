@@ -160,7 +160,8 @@ public final class SpritesClient: Sendable {
 
     public func getSprite(_ name: String) async throws -> Sprite {
         let a = try await send("GET", spriteURL(name), idempotent: true)
-        guard let s = Sprite(json: try object(a)) else { throw SpritesError.invalidResponse("sprite without a name") }
+        guard var s = Sprite(json: try object(a)) else { throw SpritesError.invalidResponse("sprite without a name") }
+        s.apiVersion = a.headers["sprite-version"]
         return s
     }
 

@@ -130,6 +130,11 @@ struct SpriteCommandTests {
         #expect(running.stdout.contains("state    running\n"))
         #expect(running.stdout.contains("url      https://e2e-box-"))
         #expect(running.stdout.contains("api      \(sim.url)\n"))
+        #expect(running.stdout.contains("version  sim (API 0.1.0)\n"), "\(running.stdout)")
+        #expect(running.stdout.contains("awake    not held (no task runs on it)"))
+        // Tab completion of checkpoint ids asks the sprite (the generated scripts re-run task).
+        let ids = try await env.run(["---completion", "sprite", "restore", "--", "positional@0", "3", "0", "task", "sprite", "restore", ""])
+        #expect(ids.stdout.split(separator: "\n").contains("v0"), "\(ids.stdout) \(ids.stderr)")
 
         try await sim.pause("e2e-box", cold: true)
         let cold = try await env.run(["sprite", "status"])

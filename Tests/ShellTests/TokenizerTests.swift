@@ -97,3 +97,19 @@ struct CompleterTests {
         }
     }
 }
+
+/// Checkpoint and session ids come from the sprite, through the completer's remote lookup.
+@Suite("remote completion")
+struct RemoteCompletionTests {
+    @Test func checkpointAndSessionArgumentsAskTheSprite() {
+        var completer = Completer(store: { nil })
+        completer.remote = { kind in
+            kind == "checkpoint"
+                ? [.init(word: "v0", display: "v0  first"), .init(word: "v1", display: "v1  second")]
+                : [.init(word: "4242", display: "4242  active  bash")]
+        }
+        #expect(completer.action(for: "sprite restore v") == .list(["v0  first", "v1  second"]))
+        #expect(completer.action(for: "sprite attach ") == .insert("4242 "))
+        #expect(completer.action(for: "show ") == .none, "task ids are not checkpoint ids")
+    }
+}
