@@ -17,8 +17,8 @@ final class SpriteSimProcess: Sendable {
 
     static let binary = (taskBinary as NSString).deletingLastPathComponent + "/sprite-sim"
 
-    static func start(token: String = "sim-token-0123456789abcdef") async throws -> SpriteSimProcess {
-        let root = makeTemporaryFolder() + "/sim"
+    static func start(token: String = "sim-token-0123456789abcdef", root existing: String? = nil) async throws -> SpriteSimProcess {
+        let root = existing ?? (makeTemporaryFolder() + "/sim")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         // The default close delay (5 s after the exit frame, as the real service) — the client must not wait for it.
         let output = sandbox.stream([binary, "--port", "0", "--root", root, "--token", token])
@@ -148,6 +148,25 @@ struct SpriteCommandTests {
         #expect(again.stdout.contains("checkpoints exist (1)"))
         let list = try await env.run(["sprite", "checkpoints"])
         #expect(list.stdout.split(separator: "\n").count == 2, "header and v0 only: \(list.stdout)")
+    }
+
+    @Test func aRestartedSimKnowsItsSpritesAndTheirTmuxServersLiveOn() async throws {
+        let first = try await SpriteSimProcess.start()
+        var env = first.taskEnv()
+        #expect(try await env.run(["sprite", "up"]).status == 0)
+        let started = try await env.run(["sprite", "exec", "--", "tmux", "-L", "keep", "-f", "/dev/null", "new-session", "-d", "sleep 300"])
+        #expect(started.status == 0, "\(started.stderr)")
+        first.stop()
+        try await Task.sleep(for: .milliseconds(300))
+        // Same root, new process, new port.
+        let second = try await SpriteSimProcess.start(root: first.root)
+        defer { second.stop() }
+        env.extraEnvironment["SPRITES_API_URL"] = second.url
+        #expect(try await env.run(["sprite", "status"]).stdout.contains("sprite task-sandbox\n"))
+        #expect(try await env.run(["sprite", "checkpoints"]).stdout.contains("v0"))
+        let alive = try await env.run(["sprite", "exec", "--", "tmux", "-L", "keep", "has-session"])
+        #expect(alive.status == 0, "the sprite's tmux server outlived the sim: \(alive.stderr)")
+        _ = try await env.run(["sprite", "exec", "--", "tmux", "-L", "keep", "kill-server"])
     }
 
     @Test func execPassesOutputAndExitStatusThrough() async throws {
