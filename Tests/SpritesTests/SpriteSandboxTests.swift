@@ -95,3 +95,47 @@ final class StepLog: @unchecked Sendable {
     func add(_ s: String) { lock.withLock { lines.append(s) } }
     var all: [String] { lock.withLock { lines } }
 }
+
+extension SimSuite {
+/// The simulator's idle timer and its keep-awake Tasks (spec §8).
+@Suite("sprite lifecycle")
+struct SpriteLifecycleTests {
+    func waitForStatus(_ client: SpritesClient, _ name: String, _ wanted: String, timeout: Double = 5) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try await client.getSprite(name).status == wanted { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    @Test func idleSpritesTurnWarmThenColdUnlessATaskKeepsThemAwake() async throws {
+        let (client, sim, name) = try await SimHarness.fresh("idle")
+        sim.store.setTimers(idle: 0.4, cold: 0.4)
+        defer { sim.store.setTimers(idle: 30, cold: 3600) }
+        #expect(try await client.getSprite(name).status == "cold", "a new sprite is cold")
+        _ = try await client.run(name, ["true"]).check()
+        #expect(try await client.getSprite(name).status == "running", "an exec wakes it")
+        #expect(try await waitForStatus(client, name, "warm"))
+        #expect(try await waitForStatus(client, name, "cold"))
+
+        // A keep-awake Task (through the in-sprite sprite-env) holds it running past the idle time.
+        _ = try await client.run(name, ["sprite-env", "curl", "-X", "PUT", "-d", #"{"name":"hold","expire":"5m"}"#, "/v1/tasks/hold"]).check()
+        try await Task.sleep(for: .seconds(1.2))
+        #expect(try await client.getSprite(name).status == "running", "held by the Task")
+        let tasks = try await client.run(name, ["sprite-env", "curl", "/v1/tasks"]).check().stdoutText
+        #expect(tasks.contains(#""name":"hold""#))
+        _ = try await client.run(name, ["sprite-env", "curl", "-X", "DELETE", "/v1/tasks/hold"]).check()
+        #expect(try await waitForStatus(client, name, "warm"), "released once the Task is gone")
+    }
+
+    @Test func latencyIsAddedToEveryRequest() async throws {
+        let (client, sim, name) = try await SimHarness.fresh("slow")
+        sim.state.faults.withLock { $0.latencyMs = 150 }
+        defer { sim.state.faults.withLock { $0.latencyMs = 0 } }
+        let t = Date()
+        _ = try await client.getSprite(name)
+        #expect(Date().timeIntervalSince(t) >= 0.15)
+    }
+}
+}
