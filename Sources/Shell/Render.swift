@@ -43,9 +43,17 @@ enum Render {
     /// allocation per row, so 100 000 rows cost little more than SQLite's scan.
     static func taskTable(_ filter: TaskFilter, ctx: CommandContext) throws {
         let style = ctx.style
-        // Each status's name and its coloured, padded column, by status.
-        var statusColumn: [TaskStatus: (name: [UInt8], text: [UInt8])] = [:]
-        for s in TaskStatus.allCases { statusColumn[s] = (Array(s.rawValue.utf8), Array(status(s, style).utf8)) }
+        // Each status's name and its coloured, padded column, in one byte array read by offset:
+        // nothing per row is looked up, hashed or retained.
+        var statusBytes: [UInt8] = []
+        var statusSpans: [(name: Range<Int>, text: Range<Int>)] = []
+        for s in TaskStatus.allCases {
+            let n = statusBytes.count
+            statusBytes += Array(s.rawValue.utf8)
+            let t = statusBytes.count
+            statusBytes += Array(status(s, style).utf8)
+            statusSpans.append((n..<t, t..<statusBytes.count))
+        }
         let t = now()
         let idw = 6, pw = 12
         var header = false
@@ -53,6 +61,8 @@ enum Render {
         defer { out.release() }
         let store = try ctx.store()
         let projectNames = try store.projectNames().mapValues { Array($0.utf8) }
+        try statusBytes.withUnsafeBufferPointer { statusBuffer in
+        try statusSpans.withUnsafeBufferPointer { spans in
         try store.forEachListRow(filter) { row in
             if !header {
                 ctx.out.line(style.bold(pad("ID", idw) + "  " + pad("STATUS", 10) + "  " + pad("PROJECT", pw) + "  AGE  TITLE"))
@@ -65,9 +75,9 @@ enum Render {
             out.pad(to: start + idw)
             out.append(0x20)
             out.append(0x20)
-            if let likely = likelyStatus(row.status), let column = statusColumn[likely],
-               column.name.withUnsafeBytes({ memcmp($0.baseAddress!, row.status.baseAddress!, row.status.count) }) == 0 {
-                column.text.withUnsafeBufferPointer { out.append($0) }
+            if let k = likelyStatus(row.status), spans[k].name.count == row.status.count,
+               memcmp(statusBuffer.baseAddress! + spans[k].name.lowerBound, row.status.baseAddress!, row.status.count) == 0 {
+                out.append(UnsafeBufferPointer(rebasing: statusBuffer[spans[k].text]))
             } else {
                 out.append(row.status)
             }
@@ -91,24 +101,26 @@ enum Render {
             out.append(row.title)
             out.append(0x0A)
         }
+        }
+        }
         out.flush()
         if !header {
             ctx.out.line(style.dim("no tasks; create one with: new \"<title>\" --prompt \"<what to do>\""))
         }
     }
 
-    /// The status a stored status name most likely is (the caller checks the bytes).
-    static func likelyStatus(_ name: UnsafeBufferPointer<UInt8>) -> TaskStatus? {
+    /// The index in `TaskStatus.allCases` of the status a stored name most likely is (the caller
+    /// checks the bytes).
+    static func likelyStatus(_ name: UnsafeBufferPointer<UInt8>) -> Int? {
         guard name.count >= 2 else { return nil }
-        return switch (name.count, name[0], name[1]) {
-        case (7, UInt8(ascii: "b"), UInt8(ascii: "a")): .backlog
-        case (7, UInt8(ascii: "b"), UInt8(ascii: "l")): .blocked
-        case (6, UInt8(ascii: "q"), _): .queued
-        case (10, UInt8(ascii: "p"), _): .processing
-        case (4, UInt8(ascii: "d"), _): .done
-        case (6, UInt8(ascii: "f"), _): .failed
-        case (9, UInt8(ascii: "c"), _): .cancelled
-        default: nil
+        let i = StatusOrder.shared
+        switch name.count {
+        case 7: return name[1] == UInt8(ascii: "l") ? i.blocked : i.backlog
+        case 6: return name[0] == UInt8(ascii: "q") ? i.queued : i.failed
+        case 10: return i.processing
+        case 4: return i.done
+        case 9: return i.cancelled
+        default: return nil
         }
     }
 
@@ -237,4 +249,16 @@ struct ByteWriter {
         appendDecimal(value)
         append(unit)
     }
+}
+
+/// Where each status sits in `TaskStatus.allCases`.
+struct StatusOrder {
+    let backlog, queued, processing, blocked, done, failed, cancelled: Int
+
+    static let shared: StatusOrder = {
+        let all = TaskStatus.allCases
+        func index(_ s: TaskStatus) -> Int { all.firstIndex(of: s)! }
+        return StatusOrder(backlog: index(.backlog), queued: index(.queued), processing: index(.processing),
+                           blocked: index(.blocked), done: index(.done), failed: index(.failed), cancelled: index(.cancelled))
+    }()
 }
