@@ -52,102 +52,91 @@ extension JSONParser {
     }
 
     private mutating func scanOuter(_ f: inout HookLineFields) -> Bool {
-        guard openObject() else { return false }
-        var first = true
-        while true {
-            switch nextMember(first: &first) {
-            case .invalid: return false
-            case .end: return true
-            case .key(let k):
-                if matches(k, "task") {
-                    guard let v = value() else { return false }
-                    f.task = v.int64 ?? v.string.flatMap { Int64($0) }
-                } else if matches(k, "event") {
-                    guard readString(&f.event) else { return false }
-                } else if matches(k, "ts") {
-                    guard let v = value() else { return false }
-                    f.ts = v.double
-                } else if matches(k, "data") {
-                    f.data = HookDataFields()
-                    if i < bytes.count, bytes[i] == UInt8(ascii: "{") {
-                        guard scanData(&f.data) else { return false }
-                    } else {
-                        guard skipValue() else { return false }
-                    }
-                } else {
-                    guard skipValue() else { return false }
-                }
+        members { p, k in
+            if p.matches(k, "task") {
+                guard let v = p.value() else { return false }
+                f.task = v.int64 ?? v.string.flatMap { Int64($0) }
+                return true
             }
+            if p.matches(k, "event") { return p.readString(&f.event) }
+            if p.matches(k, "ts") {
+                guard let v = p.value() else { return false }
+                f.ts = v.double
+                return true
+            }
+            if p.matches(k, "data") {
+                f.data = HookDataFields()
+                guard p.i < p.bytes.count, p.bytes[p.i] == UInt8(ascii: "{") else { return p.skipValue() }
+                return p.scanData(&f.data)
+            }
+            return p.skipValue()
         }
     }
 
     private mutating func scanData(_ d: inout HookDataFields) -> Bool {
-        guard openObject() else { return false }
-        var first = true
-        while true {
-            switch nextMember(first: &first) {
-            case .invalid: return false
-            case .end: return true
-            case .key(let k):
-                let ok: Bool
-                switch k.count {
-                case 3 where matches(k, "cwd"): ok = readString(&d.cwd)
-                case 5 where matches(k, "error"): ok = readString(&d.error)
-                case 6 where matches(k, "prompt"): ok = readString(&d.prompt)
-                case 6 where matches(k, "source"): ok = readString(&d.source)
-                case 6 where matches(k, "reason"): ok = readString(&d.reason)
-                case 7 where matches(k, "message"): ok = readString(&d.message)
-                case 9 where matches(k, "tool_name"): ok = readString(&d.toolName)
-                case 9 where matches(k, "exit_code"):
-                    guard let v = value() else { return false }
-                    d.exitCode = v.int64
-                    ok = true
-                case 10 where matches(k, "session_id"): ok = readString(&d.sessionID)
-                case 10 where matches(k, "tool_input"):
-                    if i < bytes.count, bytes[i] == UInt8(ascii: "{") {
-                        var members: [String: String] = [:]
-                        ok = scanToolInput(&members)
-                        d.toolInput = members
-                    } else {
-                        d.toolInput = nil
-                        ok = skipValue()
-                    }
-                case 11 where matches(k, "tool_use_id"): ok = readString(&d.toolUseID)
-                case 13 where matches(k, "error_details"): ok = readString(&d.errorDetails)
-                case 15 where matches(k, "hook_event_name"): ok = readString(&d.hookEventName)
-                case 15 where matches(k, "transcript_path"): ok = readString(&d.transcriptPath)
-                case 17 where matches(k, "notification_type"): ok = readString(&d.notificationType)
-                case 22 where matches(k, "last_assistant_message"): ok = readString(&d.lastAssistantMessage)
-                default: ok = skipValue()
+        members { p, k in
+            switch k.count {
+            case 3 where p.matches(k, "cwd"): return p.readString(&d.cwd)
+            case 5 where p.matches(k, "error"): return p.readString(&d.error)
+            case 6 where p.matches(k, "prompt"): return p.readString(&d.prompt)
+            case 6 where p.matches(k, "source"): return p.readString(&d.source)
+            case 6 where p.matches(k, "reason"): return p.readString(&d.reason)
+            case 7 where p.matches(k, "message"): return p.readString(&d.message)
+            case 9 where p.matches(k, "tool_name"): return p.readString(&d.toolName)
+            case 9 where p.matches(k, "exit_code"):
+                guard let v = p.value() else { return false }
+                d.exitCode = v.int64
+                return true
+            case 10 where p.matches(k, "session_id"): return p.readString(&d.sessionID)
+            case 10 where p.matches(k, "tool_input"):
+                if p.i < p.bytes.count, p.bytes[p.i] == UInt8(ascii: "{") {
+                    var members: [String: String] = [:]
+                    defer { d.toolInput = members }
+                    return p.scanToolInput(&members)
                 }
-                guard ok else { return false }
+                d.toolInput = nil
+                return p.skipValue()
+            case 11 where p.matches(k, "tool_use_id"): return p.readString(&d.toolUseID)
+            case 13 where p.matches(k, "error_details"): return p.readString(&d.errorDetails)
+            case 15 where p.matches(k, "hook_event_name"): return p.readString(&d.hookEventName)
+            case 15 where p.matches(k, "transcript_path"): return p.readString(&d.transcriptPath)
+            case 17 where p.matches(k, "notification_type"): return p.readString(&d.notificationType)
+            case 22 where p.matches(k, "last_assistant_message"): return p.readString(&d.lastAssistantMessage)
+            default: return p.skipValue()
             }
         }
     }
 
     /// `tool_input`'s string members, except file contents no summary uses.
-    private mutating func scanToolInput(_ members: inout [String: String]) -> Bool {
+    private mutating func scanToolInput(_ found: inout [String: String]) -> Bool {
+        members { p, k in
+            if p.matches(k, "content") || p.matches(k, "old_string") || p.matches(k, "new_string")
+                || p.matches(k, "edits") || p.matches(k, "new_source") {
+                return p.skipValue()
+            }
+            let name = p.keyText(k)
+            var text: String?
+            guard p.readString(&text) else { return false }
+            found[name] = text
+            return true
+        }
+    }
+
+    // MARK: - Object members
+
+    /// At `{`: calls `member` with each member's name, positioned at its value, which `member` must
+    /// consume (false: invalid). True once the object closed.
+    private mutating func members(_ member: (inout JSONParser, Key) -> Bool) -> Bool {
         guard openObject() else { return false }
         var first = true
         while true {
             switch nextMember(first: &first) {
             case .invalid: return false
             case .end: return true
-            case .key(let k):
-                if matches(k, "content") || matches(k, "old_string") || matches(k, "new_string")
-                    || matches(k, "edits") || matches(k, "new_source") {
-                    guard skipValue() else { return false }
-                    continue
-                }
-                let name = keyText(k)
-                var text: String?
-                guard readString(&text) else { return false }
-                members[name] = text
+            case .key(let k): guard member(&self, k) else { return false }
             }
         }
     }
-
-    // MARK: - Object members
 
     /// At `{`: enters the object (one level deeper).
     private mutating func openObject() -> Bool {

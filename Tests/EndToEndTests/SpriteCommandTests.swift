@@ -343,18 +343,7 @@ struct SpriteCommandTests {
 @Suite("sprite commands in a terminal")
 struct SpriteTerminalTests {
     func withShell(_ env: TaskEnv, _ body: (Terminal) async throws -> Void) async throws {
-        var e = env.environment
-        e["TERM"] = "xterm-256color"
-        e["LANG"] = "C.UTF-8"
-        let t = try await Terminal.open(command: shellQuote(taskBinary), environment: e)
-        do {
-            try await t.waitFor(text: "task>")
-            try await body(t)
-        } catch {
-            await t.close()
-            throw error
-        }
-        await t.close()
+        try await withTaskShell(env.environment, unset: [], body)
     }
 
     @Test func attachRunsAShellWithATerminalThatFollowsResizes() async throws {
@@ -363,25 +352,15 @@ struct SpriteTerminalTests {
         let env = sim.taskEnv()
         #expect(try await env.run(["sprite", "up"]).status == 0)
         try await withShell(env) { t in
-            try await t.type("sprite attach")
-            try await t.press("Enter")
-            try await t.waitFor(text: "attached to task-sandbox")
-            try await t.type("stty size; echo sum=$((6*7))")
-            try await t.press("Enter")
-            let screen = try await t.waitFor(text: "sum=42")
+            try await t.submit("sprite attach", waitFor: "attached to task-sandbox")
+            let screen = try await t.submit("stty size; echo sum=$((6*7))", waitFor: "sum=42")
             #expect(screen.contains("24 100"), "the remote terminal has the local size")
             try await t.tmux(["resize-window", "-t", "0", "-x", "120", "-y", "30"])
             try await Task.sleep(for: .milliseconds(300))
-            try await t.type("clear; stty size")
-            try await t.press("Enter")
-            try await t.waitFor(text: "30 120")
-            try await t.type("exit 4")
-            try await t.press("Enter")
-            try await t.waitFor(text: "session ended (exit 4); back at task>")
+            try await t.submit("clear; stty size", waitFor: "30 120")
+            try await t.submit("exit 4", waitFor: "session ended (exit 4); back at task>")
             // The local terminal is cooked again: the line editor works.
-            try await t.type("sprite status")
-            try await t.press("Enter")
-            try await t.waitFor(text: "state    running")
+            try await t.submit("sprite status", waitFor: "state    running")
         }
     }
 
@@ -391,18 +370,10 @@ struct SpriteTerminalTests {
         let env = sim.taskEnv()
         #expect(try await env.run(["sprite", "up"]).status == 0)
         try await withShell(env) { t in
-            try await t.type("sprite destroy")
-            try await t.press("Enter")
-            try await t.waitFor(text: "Type its name to confirm:")
-            try await t.type("nope")
-            try await t.press("Enter")
-            try await t.waitFor(text: "not destroyed")
-            try await t.type("sprite destroy")
-            try await t.press("Enter")
-            try await t.waitFor(text: "Type its name to confirm:")
-            try await t.type("task-sandbox")
-            try await t.press("Enter")
-            try await t.waitFor(text: "sprite task-sandbox destroyed")
+            try await t.submit("sprite destroy", waitFor: "Type its name to confirm:")
+            try await t.submit("nope", waitFor: "not destroyed")
+            try await t.submit("sprite destroy", waitFor: "Type its name to confirm:")
+            try await t.submit("task-sandbox", waitFor: "sprite task-sandbox destroyed")
         }
         #expect(try await env.run(["sprite", "status"]).status == 1)
     }
@@ -413,15 +384,11 @@ struct SpriteTerminalTests {
         let env = sim.taskEnv()
         let typed = "typed-token-value-42"
         try await withShell(env) { t in
-            try await t.type("sprite token \(typed)")
-            try await t.press("Enter")
-            let screen = try await t.waitFor(text: "saved in")
+            let screen = try await t.submit("sprite token \(typed)", waitFor: "saved in")
             #expect(screen.components(separatedBy: typed).count == 2, "only the typed line shows the value:\n\(screen)")
             #expect(screen.contains("token type…(\(typed.count) chars) saved in"))
             #expect(screen.contains("SPRITES_TOKEN in the environment overrides the saved token"))
-            try await t.type("history")
-            try await t.press("Enter")
-            try await t.waitFor(text: "sprite token ********")
+            try await t.submit("history", waitFor: "sprite token ********")
         }
         let dump = try await runCommand(["sqlite3", env.home + "/task.db", ".dump"])
         #expect(dump.stdout.contains("sprite token ********"))

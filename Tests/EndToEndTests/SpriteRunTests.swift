@@ -41,21 +41,10 @@ struct SpriteAgentEnv {
     }
 }
 
-/// The shell in a real terminal (tmux), with this environment.
+/// The shell in a real terminal (tmux), with this task environment (its unset variables too).
 func withTaskShell(_ env: TaskEnv, width: Int = 120, height: Int = 40, _ body: (Terminal) async throws -> Void) async throws {
-    var e = env.environment
-    e["TERM"] = "xterm-256color"
-    e["LANG"] = "C.UTF-8"
-    let t = try await Terminal.open(command: "/usr/bin/env " + env.unsetArguments.map(shellQuote).joined(separator: " ") + " " + shellQuote(taskBinary),
-                                    environment: e, width: width, height: height)
-    do {
-        try await t.waitFor(text: "task>")
-        try await body(t)
-    } catch {
-        await t.close()
-        throw error
-    }
-    await t.close()
+    try await withTaskShell(env.environment, width: width, height: height,
+                            unset: ["NO_COLOR", "TASK_AGENT"].filter { env.extraEnvironment[$0] == nil }, body)
 }
 
 /// Tasks run on a sprite of `sprite-sim` end to end: the stand-in agent in the sprite's tmux,
@@ -196,24 +185,16 @@ struct SpriteLiveTests {
         #expect(try await s.run(["project", "add", "web", repo]).status == 0)
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
         try await withTaskShell(s.env) { t in
-            try await t.type("run 1")
-            try await t.press("Enter")
-            let screen = try await t.waitFor(text: "#1 ⏸ waiting for input", timeout: 30)
+            let screen = try await t.submit("run 1", waitFor: "#1 ⏸ waiting for input", timeout: 30)
             let order = ["#1 started on the sprite", "sprite: live", "#1 ● agent started", "#1 ❯ Write a poem",
                          "#1 ✎ Write", "#1 ▸ Bash", "#1 ⏸ waiting for input"].map { row(screen, $0) }
             #expect(order.allSatisfy { $0 != nil }, "\(screen)")
             #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "events in order:\n\(screen)")
 
             // follow: lines go to the agent on the sprite; its events show inline.
-            try await t.type("follow 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "task#1>")
-            try await t.type("that is lovely")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#1 ❯ that is lovely")
-            try await t.type(".detach")
-            try await t.press("Enter")
-            try await t.waitFor(text: "back at task>")
+            try await t.submit("follow 1", waitFor: "task#1>")
+            try await t.submit("that is lovely", waitFor: "#1 ❯ that is lovely")
+            try await t.submit(".detach", waitFor: "back at task>")
 
             // attach: the agent's tmux pane on the sprite, through a TTY exec; Ctrl-B d comes back.
             try await t.type("attach 1")
@@ -229,13 +210,9 @@ struct SpriteLiveTests {
                 guard let r = row(screen, "sprite: reconnecting…") else { return false }
                 return screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(r + 1).contains { $0.contains("sprite: live") }
             }
-            try await t.type("send 1 one more")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#1 ← sent")
+            try await t.submit("send 1 one more", waitFor: "#1 ← sent")
             try await t.waitFor(text: "#1 ❯ one more")
-            try await t.type("stop 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#1 cancelled")
+            try await t.submit("stop 1", waitFor: "#1 cancelled")
         }
     }
 
@@ -251,16 +228,12 @@ struct SpriteLiveTests {
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
         #expect(try await s.run(["new", "Think long"]).status == 0)
         try await withTaskShell(s.env) { t in
-            try await t.type("run 1 --pull")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#1 ✓ done (exit 0)", timeout: 30)
+            try await t.submit("run 1 --pull", waitFor: "#1 ✓ done (exit 0)", timeout: 30)
             try await t.waitFor(text: "#1 pulled task/1-write-a-poem: ")
             #expect(try await runCommand(["git", "-C", repo, "log", "--format=%s", "task/1-write-a-poem"]).stdout == "Add the poem\ninit\n")
 
             // A cold pause ends every process on the sprite: the run fails, and the shell says so.
-            try await t.type("run 2")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#2 ⏸ waiting for input — \"thinking it over\"", timeout: 30)
+            try await t.submit("run 2", waitFor: "#2 ⏸ waiting for input — \"thinking it over\"", timeout: 30)
             try await sim.pause("task-sandbox", cold: true)
             try await t.waitFor(text: "#2 ✗ failed", timeout: 30)
         }

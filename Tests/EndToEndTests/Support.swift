@@ -94,6 +94,14 @@ final class Terminal: Sendable {
 
     func screen() async throws -> String { try await tmux(["capture-pane", "-p", "-t", "0"]) }
 
+    /// Types `line`, presses Enter, and waits until the screen shows `expected`; returns the screen.
+    @discardableResult
+    func submit(_ line: String, waitFor expected: String, timeout: Double = 10) async throws -> String {
+        try await type(line)
+        try await press("Enter")
+        return try await waitFor(text: expected, timeout: timeout)
+    }
+
     /// Waits until the screen satisfies `condition`; returns the screen.
     @discardableResult
     func waitFor(_ what: String, timeout: Double = 10, _ condition: (String) -> Bool) async throws -> String {

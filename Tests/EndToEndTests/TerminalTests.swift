@@ -22,18 +22,14 @@ struct TerminalTests {
             try await t.press("Tab")
             let screen = try await t.waitFor(text: "2  Write docs  (backlog)")
             #expect(screen.contains("1  Fix login  (backlog)"))
-            try await t.type("2")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#2 Write docs")
+            try await t.submit("2", waitFor: "#2 Write docs")
         }
     }
 
     @Test func upArrowRecallsACommandFromAPreviousSession() async throws {
         let env = TaskEnv()
         try await withShell(env) { t in
-            try await t.type("new 'remembered across sessions'")
-            try await t.press("Enter")
-            try await t.waitFor(text: "1\n")
+            try await t.submit("new 'remembered across sessions'", waitFor: "1\n")
             try await t.press("C-d")
             try await t.waitFor(text: "EXITED=0")
         }
@@ -51,9 +47,7 @@ struct TerminalTests {
             try await t.type("new 'half typed")
             try await t.press("C-c")
             try await t.waitFor(text: "^C\ntask>")
-            try await t.type("list")
-            try await t.press("Enter")
-            let screen = try await t.waitFor(text: "no tasks")
+            let screen = try await t.submit("list", waitFor: "no tasks")
             #expect(screen.contains("task> list\n"), "the dropped text must not be part of the next line")
             try await t.press("C-d")
             try await t.waitFor(text: "EXITED=0")
@@ -64,9 +58,7 @@ struct TerminalTests {
     @Test func nonASCIIInputWorks() async throws {
         let env = TaskEnv()
         try await withShell(env) { t in
-            try await t.type("new 'añadir café ✓ 日本'")
-            try await t.press("Enter")
-            try await t.waitFor(text: "1\n")
+            try await t.submit("new 'añadir café ✓ 日本'", waitFor: "1\n")
         }
         #expect(try await env.run(["show", "1", "--json"]).stdout.contains("añadir café ✓ 日本"))
     }
@@ -82,9 +74,7 @@ struct TerminalTests {
             let ticks = lines.indices.filter { lines[$0].hasPrefix("tick ") }
             #expect(ticks.count == 4)
             #expect(ticks.allSatisfy { $0 < prompt }, "ticks must be above the prompt")
-            try await t.type(" ticking'")
-            try await t.press("Enter")
-            try await t.waitFor(text: "task> new 'typed while ticking'\n1\n")
+            try await t.submit(" ticking'", waitFor: "task> new 'typed while ticking'\n1\n")
         }
         let json = try await env.run(["show", "1", "--json"]).stdout
         #expect(json.contains("\"title\":\"typed while ticking\""))
@@ -93,12 +83,8 @@ struct TerminalTests {
     @Test func quitAndTypoInTheShell() async throws {
         let env = TaskEnv()
         try await withShell(env) { t in
-            try await t.type("shwo 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "did you mean 'show'?")
-            try await t.type("quit")
-            try await t.press("Enter")
-            try await t.waitFor(text: "EXITED=0")
+            try await t.submit("shwo 1", waitFor: "did you mean 'show'?")
+            try await t.submit("quit", waitFor: "EXITED=0")
         }
         let h = try await env.run(["history"]).stdout
         #expect(h.contains("64 shwo 1"))
@@ -117,18 +103,10 @@ struct AgentTerminalTests {
         defer { Task { await a.cleanUp() } }
         try await a.run(["new", "Pair"])
         try await withAgentShell(a) { t in
-            try await t.type("run 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "waiting for input")
-            try await t.type("follow 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "task#1>")
-            try await t.type("please add tests")
-            try await t.press("Enter")
-            try await t.waitFor(text: "#1 ❯ please add tests")
-            try await t.type(".detach")
-            try await t.press("Enter")
-            try await t.waitFor(text: "back at task>")
+            try await t.submit("run 1", waitFor: "waiting for input")
+            try await t.submit("follow 1", waitFor: "task#1>")
+            try await t.submit("please add tests", waitFor: "#1 ❯ please add tests")
+            try await t.submit(".detach", waitFor: "back at task>")
         }
         #expect(try await a.status(1) == "blocked")
         try await a.run(["done", "1"])
@@ -139,12 +117,8 @@ struct AgentTerminalTests {
         defer { Task { await a.cleanUp() } }
         try await a.run(["new", "Look"])
         try await withAgentShell(a) { t in
-            try await t.type("run 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "waiting for input")
-            try await t.type("attach 1")
-            try await t.press("Enter")
-            try await t.waitFor(text: "? for shortcuts")
+            try await t.submit("run 1", waitFor: "waiting for input")
+            try await t.submit("attach 1", waitFor: "? for shortcuts")
             try await t.press("C-b", "d")
             // Our own summary, not tmux's "[detached (from session …)]".
             let screen = try await t.waitFor(text: "events while attached")
@@ -159,15 +133,17 @@ struct AgentTerminalTests {
     }
 }
 
-/// Opens the shell (IS_SANDBOX unset) in a fresh tmux server with `environment`, waits for the
-/// prompt, runs `body`, and closes the server whatever happens.
+/// Opens the shell (with the variables `unset` removed: IS_SANDBOX by default) in a fresh tmux
+/// server with `environment`, waits for the prompt, runs `body`, and closes the server whatever happens.
 func withTaskShell(
-    _ environment: [String: String], width: Int = 100, height: Int = 24, _ body: (Terminal) async throws -> Void
+    _ environment: [String: String], width: Int = 100, height: Int = 24, unset: [String] = ["IS_SANDBOX"],
+    _ body: (Terminal) async throws -> Void
 ) async throws {
     var e = environment
     e["TERM"] = "xterm-256color"
     e["LANG"] = "C.UTF-8"
-    let t = try await Terminal.open(command: "env -u IS_SANDBOX " + shellQuote(taskBinary), environment: e, width: width, height: height)
+    let command = (["env"] + unset.flatMap { ["-u", $0] } + [taskBinary]).map(shellQuote).joined(separator: " ")
+    let t = try await Terminal.open(command: command, environment: e, width: width, height: height)
     do {
         try await t.waitFor(text: "task>")
         try await body(t)
