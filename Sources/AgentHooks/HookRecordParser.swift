@@ -70,13 +70,8 @@ enum HookRecordParser {
         }
     }
 
-    /// The display target of a tool call: Bash → command, file tools → path, search tools → pattern.
-    static func toolTarget(tool: String?, input: JSONValue?) -> String {
-        guard let object = input?.object else { return "" }
-        return toolTarget(tool: tool, members: object.compactMapValues(\.string))
-    }
-
-    /// The same, from `tool_input`'s string members.
+    /// The display target of a tool call from `tool_input`'s string members: Bash → command, file
+    /// tools → path, search tools → pattern.
     static func toolTarget(tool: String?, members: [String: String]?) -> String {
         guard let members else { return "" }
         let keys: [String]

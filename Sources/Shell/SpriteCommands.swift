@@ -107,17 +107,6 @@ enum SpriteAccess {
         }
     }
 
-    /// Runs a read-only command, once more if the connection is lost before its exit status
-    /// (spec §4.4: re-run only idempotent commands).
-    static func probe(_ client: SpritesClient, _ name: String, _ argv: [String]) async throws -> ExecResult {
-        do {
-            return try await client.run(name, argv)
-        } catch SpritesError.connectionLost {
-            try await Task.sleep(for: .milliseconds(200))
-            return try await client.run(name, argv)
-        }
-    }
-
     /// Prints a checkpoint or restore stream line by line; returns the final message.
     static func progress(_ stream: AsyncThrowingStream<ProgressEvent, any Error>, ctx: CommandContext) async throws -> String {
         var last = ""
