@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|pull|logs|events|sprite|project|config|set|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|pull|transcript|logs|events|sprite|project|config|set|history|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry pull logs events sprite project config set history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry pull transcript logs events sprite project config set history quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -465,6 +465,22 @@ _task_pull() {
     case "${positional_number}" in
     1)
         __task_add_completions -W "$(__task_custom_complete ---completion pull -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_transcript() {
+    repeating_flags=()
+    non_repeating_flags=(--json --follow --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion transcript -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
         return
         ;;
     esac

@@ -214,3 +214,12 @@ enum HookRecordParser {
         return nil
     }
 }
+
+/// What a tool call is about, in one line: Bash → its command, file tools → the path, search tools
+/// → the pattern (as event lines show it).
+public enum ToolTarget {
+    /// From the string members of the call's input.
+    public static func of(tool: String?, input: [String: String]) -> String {
+        HookRecordParser.toolTarget(tool: tool, members: input)
+    }
+}

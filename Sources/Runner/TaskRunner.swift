@@ -435,13 +435,14 @@ public final class TaskRunner: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         let wanted = text.trimmingCharacters(in: .whitespacesAndNewlines)
         while Date() < deadline {
-            if site.kind == .local || !liveSources.withLock({ $0.contains(site.source) }) {
-                try await catchUp(site: site)
-            }
+            // A live stream stores the site's events as they come: then only the store is polled.
+            // Otherwise the log is read each time — an exec on a sprite, so at most 10 a second.
+            let live = site.kind != .local && liveSources.withLock { $0.contains(site.source) }
+            if !live { try await catchUp(site: site) }
             for e in try store.events(taskID: taskID, afterID: after) where e.event == "UserPromptSubmit" {
                 if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return true }
             }
-            try await Task.sleep(for: .milliseconds(site.kind == .local ? 20 : 5))
+            try await Task.sleep(for: .milliseconds(live ? 5 : site.kind == .local ? 20 : 100))
         }
         return false
     }
@@ -535,5 +536,41 @@ public final class TaskRunner: Sendable {
         }
         let prompt = feedback.map { task.prompt + "\n\nFeedback: " + $0 } ?? task.prompt
         return (try await launch(task, site: site, mode: .fresh(prompt: prompt), progress: { _ in }), false)
+    }
+}
+
+extension TaskRunner {
+    /// Complete lines of a task's transcript read from a byte offset.
+    public struct TranscriptChunk: Sendable {
+        public var path: String
+        public var lines: [Data]
+        /// The offset just past the last complete line (read from here next time).
+        public var nextOffset: Int64
+    }
+
+    /// The agent's transcript (JSONL, one record a line) of a task from byte `offset`, read in the
+    /// sandbox the task ran in. The path is the one the agent reported (`transcript_path`, never
+    /// computed); nil when it reported none yet.
+    public func transcript(taskID: Int64, from offset: Int64) async throws -> TranscriptChunk? {
+        let task = try store.task(id: taskID)
+        try? await catchUp(for: task)
+        guard let path = try store.transcriptPath(taskID: taskID) else { return nil }
+        let site = try await site(for: task)
+        let script = #"[ -e "$1" ] || exit 3; exec tail -c "+$2" "$1""#
+        let r = try await site.sandbox.run(["sh", "-c", script, "sh", path, String(offset + 1)])
+        if r.status == 3 {
+            throw TaskError.failed("#\(taskID)'s transcript \(path) is gone (the agent deletes old ones after cleanupPeriodDays)")
+        }
+        guard r.status == 0 else {
+            throw TaskError.failed("cannot read \(path): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        var lines: [Data] = []
+        var start = r.stdout.startIndex
+        while let newline = r.stdout[start...].firstIndex(of: 0x0A) {
+            let line = r.stdout[start..<newline]
+            if !line.isEmpty { lines.append(Data(line)) }
+            start = newline + 1
+        }
+        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + Int64(start - r.stdout.startIndex))
     }
 }

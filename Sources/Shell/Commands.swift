@@ -17,6 +17,7 @@ public struct TaskCLI: ParsableCommand {
         subcommands: [
             New.self, List.self, Show.self, Edit.self, Delete.self,
             Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
+            Transcript.self,
             Logs.self, Events.self, SpriteCommand.self,
             ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Quit.self,
         ]

@@ -38,6 +38,20 @@ struct RunTests {
         #expect(logs.contains("processing → blocked") && logs.contains("blocked → done"))
         let json = try await a.events(1)
         #expect(json.allSatisfy { $0["raw"] is [String: Any] && $0["appended_at"] is String && $0["stored_at"] is String })
+
+        // The conversation, from the transcript the agent reported.
+        let transcript = try await a.run(["transcript", "1"])
+        #expect(transcript.status == 0, "\(transcript.stderr)")
+        let lines = transcript.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "› write the notes", "\(transcript.stdout)")
+        #expect(lines.contains("  ▸ Bash  echo hello") && lines.contains { $0.hasPrefix("  ▸ Write  ") && $0.hasSuffix("/notes.txt") })
+        #expect(lines.contains { $0.hasPrefix("  ↳ ") }, "tool results")
+        #expect(lines.contains("● Wrote notes.txt"))
+        let raw = try await a.run(["transcript", "1", "--json"]).stdout.split(separator: "\n")
+        #expect(!raw.isEmpty && raw.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) is [String: Any] })
+        #expect(try await a.run(["new", "Never ran"]).status == 0)
+        let none = try await a.run(["transcript", "2"])
+        #expect(none.status == 1 && none.stderr.contains("#2 has no transcript yet"))
     }
 
     @Test func sendIsConfirmedByUserPromptSubmit() async throws {

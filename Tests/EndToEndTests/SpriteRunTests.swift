@@ -97,6 +97,10 @@ struct SpriteRunTests {
         #expect(FileManager.default.fileExists(atPath: sim.root + "/sprites/task-sandbox/tasks/task-1"))
         #expect(try await s.run(["sprite", "status"]).stdout.contains("awake    held while #1 runs"))
 
+        // The transcript is read on the sprite, where the agent wrote it.
+        let transcript = try await s.run(["transcript", "1"]).stdout
+        #expect(transcript.hasPrefix("› Write a poem\n") && transcript.contains("● Committed the poem"), "\(transcript)")
+
         let sent = try await s.run(["send", "1", "thanks; well done"])
         #expect(sent.status == 0 && sent.stdout == "#1 ← sent\n", "\(sent.stderr)")
 
