@@ -5,7 +5,7 @@ import PackageDescription
 //   task (executable) → Shell → Runner → {TaskCore, Sandbox} → AgentHooks
 //   Shell → CLineEdit (libedit shim), SpriteSandbox → {Sandbox, Sprites}
 //   Sprites (knows nothing of tasks) → CCurl (libcurl shim), WSClient
-//   sprite-sim (executable) → SpriteSim (Hummingbird server)
+//   sprite-sim (executable) → SpriteSim (Hummingbird server) → Sandbox (its process launcher)
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -76,6 +76,7 @@ let package = Package(
         .target(
             name: "SpriteSim",
             dependencies: [
+                "Sandbox",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -5,23 +5,26 @@ import Glibc
 import Darwin
 #endif
 
-/// A child process started with `posix_spawn`. Internal to ``LocalSandbox``.
+/// A child process started with `posix_spawn`: the one process launcher of the package (the local
+/// sandbox and sprite-sim use it).
 ///
 /// Reaping and signalling are coordinated so a signal never reaches a recycled pid: the exit is
 /// first observed without reaping (`waitid(WNOWAIT)`), then reaped under the lock that
 /// ``signal(_:)`` takes.
-final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: @unchecked Sendable {
     /// What to connect a child's standard stream to.
-    enum Stdio {
+    public enum Stdio {
         /// This process's own descriptor.
         case inherit
         /// `/dev/null`.
         case null
         /// This descriptor (the child's end of a pipe); closed in the parent after spawning.
         case descriptor(Int32)
+        /// This file, opened in the child with `flags` (a terminal's device, say).
+        case path(String, flags: Int32)
     }
 
-    let pid: pid_t
+    public let pid: pid_t
     /// Whether the child leads its own process group (signals then go to the whole group).
     let ownsGroup: Bool
     private let lock = NSLock()
@@ -33,7 +36,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Starts `executable` with `argv`, `environment` (complete), `cwd` and the given streams.
-    static func spawn(
+    public static func spawn(
         executable: String,
         argv: [String],
         environment: [String: String],
@@ -41,7 +44,8 @@ final class ChildProcess: @unchecked Sendable {
         stdin: Stdio,
         stdout: Stdio,
         stderr: Stdio,
-        newProcessGroup: Bool
+        newProcessGroup: Bool,
+        newSession: Bool = false
     ) throws -> ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -51,6 +55,7 @@ final class ChildProcess: @unchecked Sendable {
             case .inherit: break
             case .null: posix_spawn_file_actions_addopen(&actions, target, "/dev/null", target == 0 ? O_RDONLY : O_WRONLY, 0)
             case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            case .path(let path, let flags): posix_spawn_file_actions_addopen(&actions, target, path, flags, 0)
             }
         }
         if let closeFrom = Native.addCloseFrom { _ = closeFrom(&actions, 3) }
@@ -68,6 +73,8 @@ final class ChildProcess: @unchecked Sendable {
             flags |= Int32(POSIX_SPAWN_SETPGROUP)
             posix_spawnattr_setpgroup(&attributes, 0)
         }
+        // A new session: the child's first terminal opened becomes its controlling terminal.
+        if newSession { flags |= Self.setsidFlag }
         posix_spawnattr_setflags(&attributes, Int16(truncatingIfNeeded: flags))
         var defaults = sigset_t()
         sigemptyset(&defaults)
@@ -97,7 +104,10 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Blocks until the child exits, reaps it and returns its status (128 + N when killed by signal N).
-    func waitForExit() -> Int32 {
+    /// `POSIX_SPAWN_SETSID` (glibc), not exported to Swift.
+    private static let setsidFlag: Int32 = 0x80
+
+    public func waitForExit() -> Int32 {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
         return lock.withLock {
@@ -109,7 +119,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Sends `signal` to the child (to its whole group when it leads one), unless it was already reaped.
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         lock.withLock {
             guard !reaped else { return }
             _ = kill(ownsGroup ? -pid : pid, signal)
@@ -117,7 +127,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Asks the child to stop (SIGTERM), and forces it (SIGKILL) when it is still there after `grace`.
-    func terminate(grace: Double = 2) {
+    public func terminate(grace: Double = 2) {
         signal(SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [self] in
             signal(SIGKILL)
@@ -131,13 +141,13 @@ final class ChildProcess: @unchecked Sendable {
 }
 
 /// `posix_spawn` refused to start the program.
-struct SpawnFailure: Error {
-    let code: Int32
-    var message: String { String(cString: strerror(code)) }
+public struct SpawnFailure: Error {
+    public let code: Int32
+    public var message: String { String(cString: strerror(code)) }
 }
 
 /// Functions that the Swift C importer does not expose (GNU extensions), found at run time.
-enum Native {
+public enum Native {
     private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
     private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
 
@@ -162,7 +172,7 @@ enum Native {
 
     /// A pipe whose both ends are close-on-exec (atomically where `pipe2` exists), so no other
     /// child spawned meanwhile inherits it (which would keep it open and hide end-of-file).
-    static func makePipe() throws -> (read: Int32, write: Int32) {
+    public static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         if let pipe2 {
             guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SandboxError.io("pipe: \(String(cString: strerror(errno)))") }

@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,115 +26,63 @@ enum Spawner {
         var master: Int32 = -1
     }
 
-    private static let setsidFlag: Int32 = 0x80  // POSIX_SPAWN_SETSID (glibc)
     private static let tiocswinsz: UInt = 0x5414
     private static let tiocsptlck: UInt = 0x40045431
     private static let tiocgptn: UInt = 0x80045430
 
+    /// Starts `spec` through the package's process launcher (`ChildProcess`): a new session, and
+    /// either a pseudo-terminal (its master returned) or pipes for stdin (when asked), stdout and
+    /// stderr. It runs as `env -C <dir> -- <path> <args…>`, so the directory and the PATH lookup
+    /// follow the sprite's environment.
     static func launch(_ spec: CommandSpec) throws -> Launched {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for s in [SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGCHLD] { sigaddset(&defaults, s) }
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(setsidFlag | Int32(POSIX_SPAWN_SETSIGDEF) | Int32(POSIX_SPAWN_SETSIGMASK)))
-
         var launched = Launched(pid: 0)
-        var closeInParent: [Int32] = []
-        if spec.tty {
-            // posix_openpt/ptsname are not visible from Swift's Glibc module; use /dev/ptmx
-            // with TIOCSPTLCK (unlock) and TIOCGPTN (slave number) directly.
-            let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
-            var unlock: Int32 = 0
-            var number: UInt32 = 0
-            guard master >= 0, ioctl(master, tiocsptlck, &unlock) == 0, ioctl(master, tiocgptn, &number) == 0 else {
-                if master >= 0 { close(master) }
-                throw SpawnError(description: "cannot open a pseudo-terminal: \(String(cString: strerror(errno)))")
-            }
-            let slaveName = "/dev/pts/\(number)"
-            setWindowSize(master, rows: spec.rows, cols: spec.cols)
-            // The child is a session leader, so opening the slave makes it the controlling tty.
-            posix_spawn_file_actions_addopen(&actions, 0, slaveName, O_RDWR, 0)
-            posix_spawn_file_actions_adddup2(&actions, 0, 1)
-            posix_spawn_file_actions_adddup2(&actions, 0, 2)
-            launched.master = master
-        } else {
-            if spec.stdin {
-                let p = try pipe()
-                posix_spawn_file_actions_adddup2(&actions, p.read, 0)
-                launched.stdin = p.write
-                closeInParent.append(p.read)
-            } else {
-                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            }
-            let out = try pipe(), err = try pipe()
-            posix_spawn_file_actions_adddup2(&actions, out.write, 1)
-            posix_spawn_file_actions_adddup2(&actions, err.write, 2)
-            launched.stdout = out.read
-            launched.stderr = err.read
-            closeInParent += [out.write, err.write]
-        }
-
+        var opened: [Int32] = []
         let argv = ["env", "-C", spec.directory, "--", spec.path] + spec.argv.dropFirst()
-        let envp = spec.environment.map { "\($0.key)=\($0.value)" }
-        // Close every inherited descriptor above stderr in the child (after the dup2s above).
-        if let closeFrom = addCloseFrom { _ = closeFrom(&actions, 3) }
-
-        var pid: Int32 = 0
-        let rc = withCStrings(argv) { cargv in
-            withCStrings(envp) { cenv in
-                posix_spawn(&pid, "/usr/bin/env", &actions, &attr, cargv, cenv)
+        do {
+            let child: ChildProcess
+            if spec.tty {
+                // posix_openpt/ptsname are not visible from Swift's Glibc module; use /dev/ptmx
+                // with TIOCSPTLCK (unlock) and TIOCGPTN (slave number) directly.
+                let master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC)
+                var unlock: Int32 = 0
+                var number: UInt32 = 0
+                guard master >= 0, ioctl(master, tiocsptlck, &unlock) == 0, ioctl(master, tiocgptn, &number) == 0 else {
+                    if master >= 0 { close(master) }
+                    throw SpawnError(description: "cannot open a pseudo-terminal: \(String(cString: strerror(errno)))")
+                }
+                opened.append(master)
+                setWindowSize(master, rows: spec.rows, cols: spec.cols)
+                // The child leads a new session, so opening the slave makes it the controlling tty.
+                let slave = ChildProcess.Stdio.path("/dev/pts/\(number)", flags: O_RDWR)
+                child = try ChildProcess.spawn(
+                    executable: "/usr/bin/env", argv: argv, environment: spec.environment, cwd: nil,
+                    stdin: slave, stdout: slave, stderr: slave, newProcessGroup: false, newSession: true)
+                launched.master = master
+            } else {
+                let input = spec.stdin ? try Native.makePipe() : nil
+                let out = try Native.makePipe(), err = try Native.makePipe()
+                opened += [input?.write, out.read, err.read].compactMap { $0 }
+                child = try ChildProcess.spawn(
+                    executable: "/usr/bin/env", argv: argv, environment: spec.environment, cwd: nil,
+                    stdin: input.map { .descriptor($0.read) } ?? .null, stdout: .descriptor(out.write),
+                    stderr: .descriptor(err.write), newProcessGroup: false, newSession: true)
+                launched.stdin = input?.write ?? -1
+                launched.stdout = out.read
+                launched.stderr = err.read
             }
+            launched.pid = child.pid
+            return launched
+        } catch let e as SpawnFailure {
+            opened.forEach { close($0) }
+            throw SpawnError(description: "cannot start \(spec.path): \(e.message)")
+        } catch {
+            opened.forEach { close($0) }
+            throw error
         }
-        closeInParent.forEach { close($0) }
-        guard rc == 0 else {
-            [launched.stdin, launched.stdout, launched.stderr, launched.master].filter { $0 >= 0 }.forEach { close($0) }
-            throw SpawnError(description: "cannot start \(spec.path): \(String(cString: strerror(rc)))")
-        }
-        launched.pid = pid
-        return launched
     }
-
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    /// `posix_spawn_file_actions_addclosefrom_np` (glibc ≥ 2.34), found at run time.
-    private static let addCloseFrom: AddCloseFrom? = {
-        dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: AddCloseFrom.self) }
-    }()
-
-    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    /// `pipe2` is a GNU extension the Glibc module does not expose.
-    private static let pipe2Function: Pipe2? = {
-        dlsym(dlopen(nil, RTLD_NOW), "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
-    }()
 
     static func setWindowSize(_ fd: Int32, rows: Int, cols: Int) {
         var ws = winsize(ws_row: UInt16(clamping: rows), ws_col: UInt16(clamping: cols), ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(fd, tiocswinsz, &ws)
-    }
-
-    /// Both ends close-on-exec atomically, so a child spawned meanwhile by another thread does
-    /// not inherit them (which would hide end-of-file from the reader).
-    private static func pipe() throws -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [0, 0]
-        guard let pipe2 = pipe2Function, pipe2(&fds, O_CLOEXEC) == 0 else {
-            throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))")
-        }
-        return (fds[0], fds[1])
-    }
-
-    private static func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-        var ptrs: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-        ptrs.append(nil)
-        defer { ptrs.forEach { free($0) } }
-        return body(ptrs)
     }
 }
