@@ -118,8 +118,17 @@ struct SpriteRunTests {
         let second = try await s.run(["run", "2"])
         #expect(second.stdout.contains("is on the sprite already: nothing new sent"), "\(second.stdout)")
         #expect(second.stdout.contains("not sent: 1 uncommitted change in \(repo) (commit them to include them)"), "\(second.stdout)")
+        #expect(try await s.run(["keys", "1", "C-u"]).status == 0, "keys reach the pane on the sprite")
         #expect(try await s.run(["done", "1"]).status == 0)
         #expect(try await s.run(["stop", "2"]).status == 0)
+        // retry resumes the session on the sprite, where its transcript is.
+        let retried = try await s.run(["retry", "1", "--feedback", "one more verse"])
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(retried.stdout.contains("#1 started on the sprite") && retried.stdout.contains("resuming its session"), "\(retried.stdout)")
+        try await waitUntil("the resumed turn") {
+            try await s.run(["events", "1"]).stdout.contains("UserPromptSubmit  one more verse")
+        }
+        #expect(try await s.run(["stop", "1"]).status == 0)
     }
 
     @Test func aWrongTokenIsAClearErrorAndTheTaskStaysInTheBacklog() async throws {
