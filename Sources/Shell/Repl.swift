@@ -183,6 +183,8 @@ enum SpriteFeed {
         guard runner.hasSprite else { return nil }
         let store = runner.store
         return Task.detached {
+            // `run --pull` tasks that ended while no shell was open (a one-shot command stored their end).
+            for line in await runner.pullFinished() { Console.shared.printAbove(line) }
             var failures = 0
             var state = "idle"
             func announce(_ new: String, _ text: String) {

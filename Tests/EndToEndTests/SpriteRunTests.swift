@@ -253,6 +253,24 @@ struct SpriteLiveTests {
         #expect(try await s.agent.status(2) == "failed")
     }
 
+    @Test func aRunPullTaskThatEndedWithNoShellOpenIsPulledWhenOneOpens() async throws {
+        let sim = try await SpriteSimProcess.start()
+        var turn = SpriteRunTests.committingTurn
+        turn["exit_code"] = 0
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn]))
+        defer { Task { await s.cleanUp() } }
+        let repo = try await gitRepository()
+        #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+        #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
+        #expect(try await s.run(["run", "1", "--pull"]).status == 0)
+        try await waitUntil("the task ends") { try await s.agent.status(1) == "done" }
+        #expect(try await runCommand(["git", "-C", repo, "rev-parse", "--verify", "-q", "task/1-write-a-poem"]).status != 0)
+        try await withTaskShell(s.env) { t in
+            try await t.waitFor(text: "#1 pulled task/1-write-a-poem: ")
+        }
+        #expect(try await runCommand(["git", "-C", repo, "log", "--format=%s", "-1", "task/1-write-a-poem"]).stdout == "Add the poem\n")
+    }
+
     @Test func tenThousandEventsThroughTwentyDropsAndAKilledShellAreStoredExactlyOnce() async throws {
         let sim = try await SpriteSimProcess.start()
         // An agent that appends 10 000 hook lines to the sprite's hook log in bursts, then exits.
