@@ -115,7 +115,7 @@ public final class TaskRunner: Sendable {
         }
         let offset = try store.hookOffset(source: site.source)
         let script = #"[ -e "$1" ] || exit 0; exec tail -c "+$2" "$1""#
-        let r = try await site.sandbox.run(["sh", "-c", script, "sh", site.hookLog, String(offset + 1)])
+        let r = try await site.sandbox.probe(["sh", "-c", script, "sh", site.hookLog, String(offset + 1)])
         guard r.status == 0 else {
             throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
@@ -223,7 +223,7 @@ public final class TaskRunner: Sendable {
                     "the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
             }
         case .sprite:
-            let r = try await site.sandbox.run(["sh", "-c", "command -v \"$1\"", "sh", agent])
+            let r = try await site.sandbox.probe(["sh", "-c", "command -v \"$1\"", "sh", agent])
             guard r.status == 0 else {
                 throw TaskError.failed(
                     "the agent command '\(agent)' was not found on the sprite; install it there or set: config set sprite.agent <command>")
@@ -557,7 +557,7 @@ extension TaskRunner {
         guard let path = try store.transcriptPath(taskID: taskID) else { return nil }
         let site = try await site(for: task)
         let script = #"[ -e "$1" ] || exit 3; exec tail -c "+$2" "$1""#
-        let r = try await site.sandbox.run(["sh", "-c", script, "sh", path, String(offset + 1)])
+        let r = try await site.sandbox.probe(["sh", "-c", script, "sh", path, String(offset + 1)])
         if r.status == 3 {
             throw TaskError.failed("#\(taskID)'s transcript \(path) is gone (the agent deletes old ones after cleanupPeriodDays)")
         }

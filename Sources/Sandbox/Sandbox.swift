@@ -59,6 +59,17 @@ extension Sandbox {
         return result
     }
 
+    /// Runs a read-only command, once more if the connection to the sandbox is lost before its
+    /// exit status (a remote sandbox; spec §4.4: re-run only what is safe to run twice).
+    public func probe(_ argv: [String], cwd: String? = nil, env: [String: String] = [:]) async throws -> CommandResult {
+        do {
+            return try await run(argv, cwd: cwd, env: env, stdin: nil)
+        } catch SandboxError.connectionLost {
+            try await Task.sleep(for: .milliseconds(200))
+            return try await run(argv, cwd: cwd, env: env, stdin: nil)
+        }
+    }
+
     /// Creates the directory `path` and any missing parents (`mkdir -p`).
     public func createDirectory(path: String) async throws {
         try await runChecked(["mkdir", "-p", "--", path])
@@ -102,6 +113,9 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     case fileNotFound(String)
     /// A system call or transport failed.
     case io(String)
+    /// The connection to a remote sandbox was lost before the command's exit status: it may or
+    /// may not have run.
+    case connectionLost(String)
 
     public var description: String {
         switch self {
@@ -112,6 +126,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
             return "\(path): no such file"
         case .io(let message):
             return message
+        case .connectionLost(let reason):
+            return "the connection to the sandbox was lost (\(reason))"
         }
     }
 }

@@ -85,7 +85,7 @@ public struct Tmux: Sendable {
 
     /// Whether the session exists (false when the server is not running).
     public func hasSession() async throws -> Bool {
-        try await tmux(["has-session", "-t", "=" + session], check: false).status == 0
+        try await tmux(["has-session", "-t", "=" + session], check: false, readOnly: true).status == 0
     }
 
     /// Opens a detached window named `name` running `command` (argv, executed without a shell when
@@ -104,7 +104,7 @@ public struct Tmux: Sendable {
 
     /// Whether pane `pane` still exists.
     public func paneExists(_ pane: String) async throws -> Bool {
-        let result = try await tmux(["display-message", "-p", "-t", pane, "#{pane_id}"], check: false)
+        let result = try await tmux(["display-message", "-p", "-t", pane, "#{pane_id}"], check: false, readOnly: true)
         return result.status == 0 && result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == pane
     }
 
@@ -164,7 +164,7 @@ public struct Tmux: Sendable {
 
     /// The visible text of `pane` (`capture-pane -p`).
     public func capturePane(pane: String) async throws -> String {
-        try await tmux(["capture-pane", "-p", "-t", pane]).stdoutText
+        try await tmux(["capture-pane", "-p", "-t", pane], readOnly: true).stdoutText
     }
 
     // MARK: - Helpers
@@ -188,9 +188,12 @@ public struct Tmux: Sendable {
     }
 
     /// Runs `tmux -L <socket> <arguments>`; throws ``Failure`` on a non-zero status when `check`.
+    /// A `readOnly` command is run again if a remote sandbox lost the connection.
     @discardableResult
-    func tmux(_ arguments: [String], stdin: Data? = nil, check: Bool = true) async throws -> CommandResult {
-        let result = try await sandbox.run(serverArguments + arguments, cwd: nil, env: [:], stdin: stdin)
+    func tmux(_ arguments: [String], stdin: Data? = nil, check: Bool = true, readOnly: Bool = false) async throws -> CommandResult {
+        let result = readOnly
+            ? try await sandbox.probe(serverArguments + arguments)
+            : try await sandbox.run(serverArguments + arguments, cwd: nil, env: [:], stdin: stdin)
         if check && result.status != 0 {
             throw Failure(arguments: arguments, status: result.status, stderr: result.stderrText)
         }

@@ -70,7 +70,7 @@ public struct SpriteProvisioner: Sendable {
         // 3. Tools the tasks need.
         var missing: [String] = []
         for tool in ["tmux", "git"] {
-            let r = try await sandbox.run(["sh", "-c", "command -v \(tool)"])
+            let r = try await sandbox.probe(["sh", "-c", "command -v \(tool)"])
             let path = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
             if r.status == 0, !path.isEmpty {
                 progress(Step(kind: .ok, text: "\(tool) \(path)"))

@@ -28,7 +28,8 @@ public struct SpriteSandbox: Sandbox {
     /// Reads the sprite's home folder and returns a sandbox on it.
     public static func connect(client: SpritesClient, sprite: String) async throws -> SpriteSandbox {
         let probe = SpriteSandbox(client: client, sprite: sprite, homeDirectory: "/home/sprite")
-        let r = try await probe.runChecked(["sh", "-c", "printf '%s\\n' \"$HOME\""])
+        let r = try await probe.probe(["sh", "-c", "printf '%s\\n' \"$HOME\""])
+        guard r.status == 0 else { throw SandboxError.commandFailed(argv: ["printf", "$HOME"], status: r.status, stderr: r.stderrText) }
         let home = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         guard home.hasPrefix("/") else { throw SandboxError.io("the sprite's $HOME is '\(home)', not a folder") }
         return SpriteSandbox(client: client, sprite: sprite, homeDirectory: home, attempts: probe.attempts)
@@ -193,7 +194,7 @@ public struct SpriteSandbox: Sandbox {
     static func sandboxError(_ error: SpritesError, argv: [String]) -> SandboxError {
         switch error {
         case .connectionLost(let reason, _, _):
-            return .io("the connection to the sprite was lost (\(reason))")
+            return .connectionLost(reason)
         case .api(let e) where e.status == 401:
             return .io("the Sprites API refused the token (401 unauthorized)")
         default:

@@ -61,7 +61,10 @@ struct SpriteSandboxTests {
             }
             Issue.record("the stream ended without an error")
         } catch let e as SandboxError {
-            #expect(e.description.contains("connection to the sprite was lost"))
+            guard case .connectionLost = e else {
+                Issue.record("a lost connection, not \(e)")
+                return
+            }
         }
         #expect(got == "up\n")
     }
