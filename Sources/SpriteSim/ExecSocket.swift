@@ -131,8 +131,14 @@ struct ExecSocket {
             let first = await group.next() ?? .disconnected
             switch first {
             case .exited:
-                try? await outbound.close(.normalClosure, reason: nil)
+                // The client closes as soon as it has the exit frame (the SDKs do): give it a moment
+                // to, before closing from here. Closing at once (WSCore closes the TCP connection
+                // right after its close frame) can reset the connection while the client has not
+                // read the exit frame yet, and lose it — a sim artifact, as the real server waits ~5 s.
                 let guardTask = Task {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if Task.isCancelled { return }
+                    try? await outbound.close(.normalClosure, reason: nil)
                     try? await Task.sleep(for: .seconds(2))
                     if !Task.isCancelled { rc.channel.close(promise: nil) }
                 }

@@ -142,3 +142,23 @@ struct SpriteLifecycleTests {
     }
 }
 }
+
+extension SimSuite {
+/// Many quick commands in parallel, each closed by the sim at once after its exit (close delay 0):
+/// none may lose its exit status (the sim once reset connections before the exit frame was read).
+@Suite("quick execs")
+struct QuickExecTests {
+    @Test func twoHundredQuickExecsAllReportTheirExit() async throws {
+        let (client, _, name) = try await SimHarness.fresh("quick")
+        var counts = [0, 0, 0]
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<200 {
+                if i >= 8, let code = try await group.next() { counts[code] += 1 }   // 8 at a time
+                group.addTask { try await client.run(name, ["sh", "-c", "exit \(i % 3)"]).exitCode }
+            }
+            while let code = try await group.next() { counts[code] += 1 }
+        }
+        #expect(counts == [67, 67, 66], "every exec reported its own exit status")
+    }
+}
+}
