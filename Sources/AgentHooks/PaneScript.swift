@@ -77,9 +77,11 @@ public struct PaneScript: Sendable, Equatable {
         if let name = keepAwakeTask, Self.isTaskName(name) {
             let body = ShellQuote.quote("{\"name\":\"\(name)\",\"expire\":\"5m\"}")
             lines += [
-                "task_awake() { while :; do sprite-env curl -X PUT -d \(body) /v1/tasks/\(name) >/dev/null 2>&1; sleep 60; done; }",
+                // The loop's sleep is ended with it (trap), and it holds no terminal open, so the
+                // pane closes as soon as the agent ends.
+                #"task_awake() { trap 'kill "$task_nap" 2>/dev/null; exit 0' TERM; while :; do sprite-env curl -X PUT -d \#(body) /v1/tasks/\#(name) >/dev/null 2>&1; sleep 60 & task_nap=$!; wait "$task_nap"; done; }"#,
                 "task_awake_pid=",
-                "if command -v sprite-env >/dev/null 2>&1; then task_awake & task_awake_pid=$!; fi",
+                "if command -v sprite-env >/dev/null 2>&1; then task_awake </dev/null >/dev/null 2>&1 & task_awake_pid=$!; fi",
             ]
         }
         lines += [

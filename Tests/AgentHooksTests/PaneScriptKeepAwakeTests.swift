@@ -5,7 +5,7 @@ import Testing
 /// The pane script's keep-awake Task on a sprite, run for real with a `sprite-env` stand-in.
 @Suite("pane script keep-awake")
 struct PaneScriptKeepAwakeTests {
-    @Test func theTaskIsHeldWhileTheAgentRunsAndDeletedAfter() throws {
+    @Test func theTaskIsHeldWhileTheAgentRunsAndDeletedAfter() async throws {
         let dir = NSTemporaryDirectory() + "keepawake-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: dir + "/bin", withIntermediateDirectories: true)
         // sprite-env records its calls; the agent records whether the Task was held while it ran.
@@ -23,7 +23,13 @@ struct PaneScriptKeepAwakeTests {
         p.arguments = [dir + "/pane.sh"]
         p.environment = ["PATH": dir + "/bin:/usr/bin:/bin"]
         try p.run()
-        p.waitUntilExit()
+        // Waited for on a thread of its own: the test pool's threads stay free for other tests.
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread {
+                p.waitUntilExit()
+                done.resume()
+            }.start()
+        }
         #expect(p.terminationStatus == 0)
         let during = try String(contentsOfFile: dir + "/during", encoding: .utf8)
         #expect(during.contains(#"curl -X PUT -d {"name":"task-7","expire":"5m"} /v1/tasks/task-7"#), "\(during)")
