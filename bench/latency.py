@@ -88,6 +88,15 @@ class Screen:
             return self.cond.wait_for(lambda: predicate() or self.closed, timeout) and predicate()
 
 
+def open_shell(binary, env, rows=40, cols=120):
+    """Starts the interactive shell in a pseudo-terminal of rows x cols; returns pid, fd and its Screen."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        os.execve(binary, [binary], env)
+    return pid, fd, Screen(fd)
+
+
 def rss_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -160,11 +169,7 @@ def main():
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     open(log_path, "wb").close()
 
-    pid, fd = pty.fork()
-    if pid == 0:
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        os.execve(opts.bin, [opts.bin], env)
-    screen = Screen(fd)
+    pid, fd, screen = open_shell(opts.bin, env)
     log = open(log_path, "ab")
     rng = __import__("random").Random(7)
     exit_status = None

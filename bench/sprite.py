@@ -25,22 +25,18 @@ interactive shell in a pseudo-terminal (120x40) on a fresh $TASK_HOME. Then:
 import argparse
 import json
 import os
-import pty
 import random
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
 import time
-import fcntl
-import termios
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 import hooklines  # noqa: E402
-from latency import Screen, percentile  # noqa: E402
+from latency import open_shell, percentile  # noqa: E402
 
 STAND_IN = os.path.join(benchlib.REPO, "tools/fake-claude/claude")
 TOKEN = "bench-token-0123456789"
@@ -101,11 +97,7 @@ def main():
         log_path = os.path.join(sprite_home, ".task", "hooks.log")
         open(log_path, "ab").close()
 
-        pid, fd = pty.fork()
-        if pid == 0:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-            os.execve(opts.bin, [opts.bin], env)
-        screen = Screen(fd)
+        pid, fd, screen = open_shell(opts.bin, env)
         if not screen.wait(lambda: b"sprite: live" in screen.text, 20):
             sys.exit("the shell never said 'sprite: live'; output was:\n" + screen.text.decode(errors="replace"))
         rng = random.Random(7)

@@ -114,13 +114,15 @@ public final class TaskRunner: Sendable {
             return
         }
         let offset = try store.hookOffset(source: site.source)
-        let script = #"[ -e "$1" ] || exit 0; exec tail -c "+$2" "$1""#
-        let r = try await site.sandbox.probe(["sh", "-c", script, "sh", site.hookLog, String(offset + 1)])
-        guard r.status == 0 else {
-            throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        let data: Data?
+        do {
+            data = try await site.sandbox.bytes(of: site.hookLog, from: offset)
+        } catch let e as SandboxError {
+            throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(e)")
         }
+        guard let data else { return }
         var splitter = HookLineSplitter(startOffset: offset)
-        let lines = splitter.feed(r.stdout)
+        let lines = splitter.feed(data)
         guard !lines.isEmpty else { return }
         deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source))
     }
@@ -556,21 +558,22 @@ extension TaskRunner {
         try? await catchUp(for: task)
         guard let path = try store.transcriptPath(taskID: taskID) else { return nil }
         let site = try await site(for: task)
-        let script = #"[ -e "$1" ] || exit 3; exec tail -c "+$2" "$1""#
-        let r = try await site.sandbox.probe(["sh", "-c", script, "sh", path, String(offset + 1)])
-        if r.status == 3 {
+        let read: Data?
+        do {
+            read = try await site.sandbox.bytes(of: path, from: offset)
+        } catch let e as SandboxError {
+            throw TaskError.failed("cannot read \(path): \(e)")
+        }
+        guard let data = read else {
             throw TaskError.failed("#\(taskID)'s transcript \(path) is gone (the agent deletes old ones after cleanupPeriodDays)")
         }
-        guard r.status == 0 else {
-            throw TaskError.failed("cannot read \(path): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
         var lines: [Data] = []
-        var start = r.stdout.startIndex
-        while let newline = r.stdout[start...].firstIndex(of: 0x0A) {
-            let line = r.stdout[start..<newline]
+        var start = data.startIndex
+        while let newline = data[start...].firstIndex(of: 0x0A) {
+            let line = data[start..<newline]
             if !line.isEmpty { lines.append(Data(line)) }
             start = newline + 1
         }
-        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + Int64(start - r.stdout.startIndex))
+        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + Int64(start - data.startIndex))
     }
 }
