@@ -157,8 +157,10 @@ class TmuxPane:
         self.tmux("load-buffer", "-b", "fake-claude-test", "-", stdin=text)
         self.tmux("paste-buffer", "-p", "-d", "-b", "fake-claude-test")
 
-    def screen(self):
-        return self.tmux("capture-pane", "-p").stdout
+    def screen(self, history=False):
+        """The visible pane; with history=True also its scrollback (tmux 3.3 scrolls a dead pane's
+        last output off the screen when it prints "Pane is dead")."""
+        return self.tmux("capture-pane", "-p", *(["-S", "-"] if history else [])).stdout
 
     def wait_screen(self, text, timeout=5.0):
         found = wait_until(lambda: text in self.screen(), timeout)
