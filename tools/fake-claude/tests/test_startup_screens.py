@@ -115,3 +115,132 @@ def test_print_mode_never_shows_the_extra_screen(sandbox):
     done = sandbox.run("-p", "--settings", str(sandbox.settings_file), "hi", FAKE_CLAUDE_EXTRA_SCREEN=MCP_SCREEN)
     assert done.returncode == 0 and done.stdout == "first turn done\n"
     assert "MCP" not in done.stdout + done.stderr
+
+
+# ── the API-key approval screen (spec §7) ──────────────────────────────────────
+
+API_KEY = "sk-ant-api03-" + "a1b2c3d4e5" * 4 + "-QRSTUVWXyz012345AAAAbbbb"
+SUFFIX = API_KEY[-20:]
+TOOL_TURN = {"turns": [{"tools": [{"tool_name": "Write", "tool_input": {"file_path": "x.txt", "content": "x"},
+                                   "effect": "real", "needs_permission": False}], "text": "wrote x"}],
+             "fallback": {"text": "reply to {prompt}"}}
+
+
+def with_key(sandbox, scenario=TOOL_TURN, **state):
+    sandbox.scenario(scenario)
+    sandbox.env["ANTHROPIC_API_KEY"] = API_KEY
+    sandbox.write_state({"hasCompletedOnboarding": True, "theme": "dark",
+                         "projects": {str(sandbox.repo): {"hasTrustDialogAccepted": True, "allowedTools": []}},
+                         **state})
+
+
+def wait_key_screen(agent):
+    agent.wait_screen("Do you want to use this API key?")
+    lines = [line.strip() for line in agent.screen().splitlines()]
+    assert "Detected a custom API key in your environment" in lines
+    assert f"ANTHROPIC_API_KEY: sk-ant-...{API_KEY[-8:]}" in lines
+    assert "1. Yes" in lines and "❯ 2. No (recommended)" in lines  # No is preselected
+
+
+def assert_rest_of_state_kept(sandbox):
+    state = sandbox.state()
+    assert state["hasCompletedOnboarding"] is True and state["theme"] == "dark"
+    assert state["projects"][str(sandbox.repo)] == {"hasTrustDialogAccepted": True, "allowedTools": []}
+    return state
+
+
+@pytest.mark.parametrize("keys", [["1"], ["Up", "Enter"]], ids=["1", "up-enter"])
+def test_api_key_screen_is_on_by_default_and_yes_approves(sandbox, pane, keys):
+    with_key(sandbox)
+    agent = start(pane, sandbox)
+    wait_key_screen(agent)
+    assert no_event_within(sandbox)
+    for key in keys:
+        agent.press(key)
+    assert sandbox.wait_for_event("Stop")["last_assistant_message"] == "wrote x"
+    assert sandbox.names() == ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "Stop"]
+    assert_rest_of_state_kept(sandbox)["customApiKeyResponses"] == {"approved": [SUFFIX], "rejected": []}
+
+
+@pytest.mark.parametrize("key", ["Enter", "2", "Escape"])
+def test_api_key_no_is_remembered_and_every_turn_fails_to_authenticate(sandbox, pane, key):
+    with_key(sandbox, customApiKeyResponses={"approved": ["other-key-suffix-0001"], "rejected": []})
+    agent = start(pane, sandbox)
+    wait_key_screen(agent)
+    agent.press(key)
+    failure = sandbox.wait_for_event("StopFailure")
+    assert failure["error"] == "authentication_failed"
+    assert failure["last_assistant_message"] == "Invalid API key · Please run /login"
+    assert sandbox.names() == ["SessionStart", "UserPromptSubmit", "StopFailure"]  # no tool, no Stop
+    assert not (sandbox.repo / "x.txt").exists()
+    assert_rest_of_state_kept(sandbox)["customApiKeyResponses"] == {
+        "approved": ["other-key-suffix-0001"], "rejected": [SUFFIX]}
+    agent.wait_screen("Invalid API key")
+    agent.wait_screen("? for shortcuts")
+    agent.type_and_enter("try again")
+    assert sandbox.wait_for_event("StopFailure", count=2)["error"] == "authentication_failed"
+    assert "Stop" not in sandbox.names() and agent.is_running()
+
+
+def test_a_key_rejected_before_fails_without_asking_again(sandbox, pane):
+    with_key(sandbox, customApiKeyResponses={"approved": [], "rejected": [SUFFIX]})
+    agent = start(pane, sandbox)
+    assert sandbox.wait_for_event("StopFailure")["error"] == "authentication_failed"
+    assert "Do you want to use this API key?" not in agent.screen()
+    assert sandbox.state()["customApiKeyResponses"] == {"approved": [], "rejected": [SUFFIX]}
+
+
+def test_a_key_approved_before_is_not_asked_about_again(sandbox, pane):
+    with_key(sandbox, customApiKeyResponses={"approved": [SUFFIX]})
+    agent = start(pane, sandbox)
+    assert sandbox.wait_for_event("Stop")["last_assistant_message"] == "wrote x"
+    assert "Do you want to use this API key?" not in agent.screen()
+
+
+def test_a_different_key_is_asked_about_and_odd_state_is_repaired(sandbox, pane):
+    with_key(sandbox, customApiKeyResponses=None)
+    agent = start(pane, sandbox)
+    wait_key_screen(agent)
+    agent.press("1")
+    sandbox.wait_for_event("Stop")
+    assert sandbox.state()["customApiKeyResponses"] == {"approved": [SUFFIX], "rejected": []}
+
+
+def test_api_key_prompt_0_keeps_the_old_behaviour(sandbox, pane):
+    with_key(sandbox, customApiKeyResponses={"approved": [], "rejected": [SUFFIX]})
+    sandbox.env["FAKE_CLAUDE_API_KEY_PROMPT"] = "0"
+    agent = start(pane, sandbox)
+    assert sandbox.wait_for_event("Stop")["last_assistant_message"] == "wrote x"
+    assert "StopFailure" not in sandbox.names()
+    assert "API key" not in agent.screen()
+
+
+def test_print_mode_always_uses_the_key(sandbox):
+    with_key(sandbox, customApiKeyResponses={"approved": [], "rejected": [SUFFIX]})
+    done = sandbox.run("-p", "--settings", str(sandbox.settings_file), "hi")
+    assert done.returncode == 0 and done.stdout == "wrote x\n"
+    assert "StopFailure" not in sandbox.names()
+
+
+def test_without_a_key_there_is_no_screen(sandbox, pane):
+    sandbox.scenario(ONE_TURN)
+    sandbox.env["ANTHROPIC_API_KEY"] = ""
+    start(pane, sandbox)
+    sandbox.wait_for_event("Stop")
+    assert "customApiKeyResponses" not in sandbox.state()
+
+
+def test_screen_order_trust_then_api_key_then_extra_screen(sandbox, pane):
+    with_key(sandbox)
+    sandbox.write_state({"hasCompletedOnboarding": True})
+    sandbox.env["FAKE_CLAUDE_EXTRA_SCREEN"] = MCP_SCREEN
+    agent = start(pane, sandbox)
+    for marker, key in [("Yes, I trust this folder", "1"), ("Do you want to use this API key?", "1"),
+                        ("New MCP server found", "Enter")]:
+        agent.wait_screen(marker)
+        assert sandbox.events() == []
+        agent.press(key)
+    assert sandbox.wait_for_event("Stop")["last_assistant_message"] == "wrote x"
+    state = sandbox.state()
+    assert state["customApiKeyResponses"]["approved"] == [SUFFIX]
+    assert state["projects"][str(sandbox.repo)]["hasTrustDialogAccepted"] is True
