@@ -94,14 +94,17 @@ def test_transcript_has_the_documented_record_shapes(sandbox):
     assert path == sandbox.home / ".claude" / "projects" / encoded / f"{session_id}.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
     shapes = [(r["type"], r.get("subtype") or first_content_type(r)) for r in records]
-    assert shapes == [("user", "text"), ("assistant", "tool_use"), ("user", "tool_result"),
-                      ("assistant", "tool_use"), ("user", "tool_result"), ("assistant", "text"),
+    assert shapes == [("user", "text"),
+                      ("assistant", "text"), ("assistant", "tool_use"), ("user", "tool_result"),
+                      ("assistant", "text"), ("assistant", "tool_use"), ("user", "tool_result"),
+                      ("assistant", "text"),
                       ("system", "stop_hook_summary"), ("system", "turn_duration")]
     assert records[0]["parentUuid"] is None
     assert all(b["parentUuid"] == a["uuid"] for a, b in zip(records, records[1:]))
     assert all(r["sessionId"] == session_id and r["cwd"] == str(sandbox.repo) for r in records)
-    assert records[5]["message"]["stop_reason"] == "end_turn"
-    assert records[6]["hookCount"] == 1
+    assert [r["message"]["stop_reason"] for r in records if r["type"] == "assistant"] == [
+        None, "tool_use", None, "tool_use", "end_turn"]
+    assert records[8]["hookCount"] == 1
 
 
 def first_content_type(record):
