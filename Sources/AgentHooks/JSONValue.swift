@@ -93,4 +93,10 @@ enum JSONValue: Sendable, Equatable, Codable {
         if case .object(let members) = self { return members }
         return nil
     }
+
+    /// The value when it is an array.
+    var array: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
 }

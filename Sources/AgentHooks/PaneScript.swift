@@ -7,8 +7,15 @@
 /// 3. runs ``command`` with the prompt read from ``promptFile`` as **one** argv element
 ///    (`"$(cat '<file>')"`), so the prompt text never appears in any shell string (trailing newlines
 ///    of the file are dropped by the command substitution);
-/// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S,"pane":"%N"}}` to the hook log (with
-///    the same lock as ``HookScript``), and exits with the agent's status `S`.
+/// 4. appends `{"task":N,"event":"AgentExit","ts":…,"data":{"exit_code":S,"pane":"%N","last_lines":"…"}}` to
+///    the hook log (with the same lock as ``HookScript``), and exits with the agent's status `S`.
+///    `last_lines` holds the last 20 non-blank lines the pane showed when the agent ended (read
+///    with `tmux capture-pane`, control characters dropped, JSON-escaped): what an agent that died
+///    at once printed ("Invalid API key", "not found") outlives its pane.
+///
+/// Credentials come from ``environmentFile`` (mode 0600), which the script sources and deletes
+/// before starting the agent: once the agent's environment holds them they are on no disk (a
+/// sprite checkpoint keeps whatever is on disk).
 /// If the `cd` fails the agent is not started and the exit record carries status 126.
 ///
 /// The agent runs as a background job that the script `wait`s for, with the pane's terminal as its
@@ -36,6 +43,8 @@ public struct PaneScript: Sendable, Equatable {
     /// On a sprite: the keep-awake Task held while the agent runs (refreshed every minute with a
     /// 5-minute expiry through `sprite-env`, deleted when the agent ends); nil for none.
     public var keepAwakeTask: String?
+    /// A file (``environmentFileText(_:)``) to source, then delete, before the agent starts.
+    public var environmentFile: String?
 
     /// Describes a pane script.
     public init(
@@ -45,7 +54,8 @@ public struct PaneScript: Sendable, Equatable {
         promptFile: String,
         hookLogPath: String,
         environment: [String: String] = [:],
-        keepAwakeTask: String? = nil
+        keepAwakeTask: String? = nil,
+        environmentFile: String? = nil
     ) {
         self.taskID = taskID
         self.workdir = workdir
@@ -54,7 +64,25 @@ public struct PaneScript: Sendable, Equatable {
         self.hookLogPath = hookLogPath
         self.environment = environment
         self.keepAwakeTask = keepAwakeTask
+        self.environmentFile = environmentFile
     }
+
+    /// The text of an environment file: `NAME='value'` and `export NAME` lines (invalid names skipped).
+    public static func environmentFileText(_ environment: [String: String]) -> String {
+        exports(environment).map { $0 + "\n" }.joined()
+    }
+
+    private static func exports(_ environment: [String: String]) -> [String] {
+        var lines: [String] = []
+        for name in environment.keys.sorted() where isValidName(name) {
+            lines.append("\(name)=\(ShellQuote.quote(environment[name] ?? ""))")
+            lines.append("export \(name)")
+        }
+        return lines
+    }
+
+    /// How many of the pane's last lines the exit record keeps.
+    public static let lastLinesKept = 20
 
     /// The exit status recorded when the work directory cannot be entered.
     public static let cannotEnterWorkdirStatus: Int32 = 126
@@ -68,9 +96,10 @@ public struct PaneScript: Sendable, Equatable {
             "TASK_ID=\(taskID)",
             "export TASK_ID",
         ]
-        for name in environment.keys.sorted() where Self.isValidName(name) {
-            lines.append("\(name)=\(ShellQuote.quote(environment[name] ?? ""))")
-            lines.append("export \(name)")
+        lines += Self.exports(environment)
+        if let file = environmentFile {
+            let quoted = ShellQuote.quote(file)
+            lines.append("if [ -f \(quoted) ]; then . \(quoted); rm -f \(quoted); fi")
         }
         lines.append(HookScript.appendFunction)
         lines.append("task_log=\(ShellQuote.quote(hookLogPath))")
@@ -108,8 +137,13 @@ public struct PaneScript: Sendable, Equatable {
             lines.append(#"if [ -n "$task_awake_pid" ]; then kill "$task_awake_pid" 2>/dev/null; sprite-env curl -X DELETE /v1/tasks/\#(name) >/dev/null 2>&1; fi"#)
         }
         lines.append("task_ts=$(date +%s)")
+        // The pane's last words: control characters (tab included) become nothing or spaces,
+        // backslashes and quotes are escaped, lines are joined with \n — a JSON string's body.
         lines.append(
-            #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status,\"pane\":\"${TMUX_PANE:-}\"}}""#
+            #"task_words=$(tmux capture-pane -p -J -t "${TMUX_PANE:-}" 2>/dev/null | tr '\t' ' ' | tr -d '\000-\010\013-\037\177' | grep -v '^[[:space:]]*$' | tail -n \#(Self.lastLinesKept) | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | awk '{printf "%s%s", (NR>1 ? "\\n" : ""), $0}')"#
+        )
+        lines.append(
+            #"task_append_line "$task_log" "{\"task\":\#(taskID),\"event\":\"AgentExit\",\"ts\":$task_ts,\"data\":{\"exit_code\":$task_status,\"pane\":\"${TMUX_PANE:-}\",\"last_lines\":\"$task_words\"}}""#
         )
         lines.append("exit \"$task_status\"")
         return lines.joined(separator: "\n") + "\n"

@@ -71,25 +71,78 @@ public struct TrustConfig: Sendable {
         return paths
     }
 
-    /// Marks `directory` (and `repositoryRoot`, when given) trusted in every state file.
-    public func trust(directory: String, repositoryRoot: String? = nil) throws {
-        try trust(projectPaths: Self.projectPaths(directory: directory, repositoryRoot: repositoryRoot))
+    /// Marks `directory` (and `repositoryRoot`, when given) trusted in every state file, and
+    /// approves the API key ending in `apiKeySuffix` when given.
+    public func trust(directory: String, repositoryRoot: String? = nil, apiKeySuffix: String? = nil) throws {
+        try trust(projectPaths: Self.projectPaths(directory: directory, repositoryRoot: repositoryRoot), apiKeySuffix: apiKeySuffix)
     }
 
-    /// Marks exactly `projectPaths` trusted in every state file.
-    public func trust(projectPaths: [String]) throws {
+    /// Marks exactly `projectPaths` trusted in every state file (and approves `apiKeySuffix`).
+    public func trust(projectPaths: [String], apiKeySuffix: String? = nil) throws {
         for file in stateFiles {
-            try Self.update(file: file, projectPaths: projectPaths)
+            try Self.update(file: file, projectPaths: projectPaths, apiKeySuffix: apiKeySuffix)
         }
     }
 
+    // MARK: - API keys
+
+    /// How many trailing characters of `ANTHROPIC_API_KEY` Claude Code remembers its answer by
+    /// (`customApiKeyResponses`, spec §7). Never more of the key is written anywhere.
+    public static let apiKeySuffixLength = 20
+
+    /// The part of `key` the state file records.
+    public static func apiKeySuffix(_ key: String) -> String { String(key.suffix(apiKeySuffixLength)) }
+
+    /// What the state file says of an API key.
+    public enum KeyAnswer: String, Sendable {
+        case approved, rejected, unanswered
+    }
+
+    /// The answer recorded for the key ending in `suffix` in `document` (a rejection wins, as it
+    /// does for the agent).
+    public static func keyAnswer(_ document: Data?, suffix: String) -> KeyAnswer {
+        guard let document, let responses = JSONValue.parse(document)?.object?["customApiKeyResponses"]?.object else {
+            return .unanswered
+        }
+        func listed(_ key: String) -> Bool {
+            responses[key]?.array?.contains { $0.string == suffix } == true
+        }
+        if listed("rejected") { return .rejected }
+        return listed("approved") ? .approved : .unanswered
+    }
+
+    /// The first answer the state files give for the key ending in `suffix`.
+    public func keyAnswer(suffix: String) -> KeyAnswer {
+        for file in stateFiles {
+            let answer = Self.keyAnswer(FileManager.default.contents(atPath: file), suffix: suffix)
+            if answer != .unanswered { return answer }
+        }
+        return .unanswered
+    }
+
     /// Returns `document` (a state file's bytes, or nil for a missing file) with the trust keys set
-    /// for `projectPaths`. Pure; throws ``Failure/notJSON(path:)`` rather than discard content.
-    public static func merged(_ document: Data?, projectPaths: [String], file: String = "state file") throws -> Data {
+    /// for `projectPaths`, and the key ending in `apiKeySuffix` added to
+    /// `customApiKeyResponses.approved` (once). Pure; throws ``Failure/notJSON(path:)`` rather than
+    /// discard content.
+    public static func merged(
+        _ document: Data?, projectPaths: [String], apiKeySuffix: String? = nil, file: String = "state file"
+    ) throws -> Data {
         var root: [String: JSONValue] = [:]
         if let document, document.contains(where: { !isJSONSpace($0) }) {
             guard let object = JSONValue.parse(document)?.object else { throw Failure.notJSON(path: file) }
             root = object
+        }
+        if let suffix = apiKeySuffix {
+            var responses: [String: JSONValue] = [:]
+            if let existing = root["customApiKeyResponses"] {
+                guard let object = existing.object else { throw Failure.unexpectedShape(path: file, key: "customApiKeyResponses") }
+                responses = object
+            }
+            var approved = responses["approved"]?.array ?? []
+            if !approved.contains(where: { $0.string == suffix }) { approved.append(.string(suffix)) }
+            responses["approved"] = .array(approved)
+            if responses["rejected"] == nil { responses["rejected"] = .array([]) }
+            root["customApiKeyResponses"] = .object(responses)
         }
         root["hasCompletedOnboarding"] = .bool(true)
         root["bypassPermissionsModeAccepted"] = .bool(true)
@@ -116,7 +169,7 @@ public struct TrustConfig: Sendable {
 
     /// Read-merge-write of one state file under its lock; creates the file (mode 0600) and its
     /// directory when missing; keeps an existing file's mode; a symlinked file is updated at its target.
-    public static func update(file stateFile: String, projectPaths: [String]) throws {
+    public static func update(file stateFile: String, projectPaths: [String], apiKeySuffix: String? = nil) throws {
         let file = resolved(stateFile) ?? stateFile
         let directory = (file as NSString).deletingLastPathComponent
         if !directory.isEmpty {
@@ -142,7 +195,7 @@ public struct TrustConfig: Sendable {
         } else if errno != ENOENT {
             throw Failure.io(path: file, operation: "stat", errno: errno)
         }
-        let updated = try merged(existing, projectPaths: projectPaths, file: file)
+        let updated = try merged(existing, projectPaths: projectPaths, apiKeySuffix: apiKeySuffix, file: file)
         try AtomicFile.write(updated, to: file, mode: mode)
     }
 

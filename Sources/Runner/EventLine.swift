@@ -21,6 +21,13 @@ public enum EventLine {
 
     /// A line for an event that changes nothing: what the agent is doing.
     public static func activity(_ r: HookRecord, id: String) -> String? {
+        if r.event == "malformed" { return "\(id) ? unreadable hook line (\(r.malformedReason ?? "malformed"))" }
+        return activity(event: r.event, toolName: r.toolName, summary: r.summary, id: id)
+    }
+
+    /// A line for a stored event that changes nothing: what the agent is doing.
+    public static func activity(event: String, toolName: String?, summary: String, id: String) -> String? {
+        let r = (event: event, toolName: toolName, summary: summary)
         switch r.event {
         case "PreToolUse":
             let glyph: String
@@ -37,7 +44,7 @@ public enum EventLine {
         case "SessionStart": return "\(id) ● agent started (\(r.summary))"
         case "Notification": return "\(id) … \(r.summary)"
         case "StopFailure": return "\(id) ! turn failed: \(r.summary)"
-        case "malformed": return "\(id) ? unreadable hook line (\(r.malformedReason ?? "malformed"))"
+        case "malformed": return "\(id) ? unreadable hook line"
         default: return "\(id) · \(r.event)  \(r.summary)"
         }
     }

@@ -47,7 +47,8 @@ public final class TaskRunner: Sendable {
         listener.withLock { $0 = f }
     }
 
-    func setting(_ key: String) -> String {
+    /// The effective value of a setting: environment override, else stored, else default.
+    public func setting(_ key: String) -> String {
         guard let def = try? Settings.definition(key) else { return "" }
         if let env = def.environment, let v = environment[env], !v.isEmpty { return v }
         return (try? store.setting(key)) ?? def.defaultValue
@@ -202,17 +203,24 @@ public final class TaskRunner: Sendable {
         return outcome
     }
 
+    /// Checks what can be checked before a slot is taken (the agent is there, its API key is not
+    /// rejected), claims a slot atomically, and starts the agent in it — or leaves the task queued.
     func launch(_ task: TaskRecord, site: Site, mode: Mode, progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
         let agent = try await checkedAgent(site)
+        try await checkAPIKeyNotRejected(site)
         let limit = Int(setting("max_running")) ?? 4
-        if try store.runningCount() >= limit {
-            try store.recordLaunch(
-                id: task.id, status: .queued, sandbox: site.kind.rawValue, worktree: task.worktreePath, branch: task.branch,
-                sessionID: nil, paneID: nil, permissionMode: setting(site.permissionSetting))
-            try store.appendLog(taskID: task.id, kind: "system", message: "queued: \(limit) running already (max_running)")
-            return .queued(position: try store.queuedTasks().count)
+        switch try store.claimSlot(id: task.id, limit: limit, sandbox: site.kind.rawValue) {
+        case .queued(let position):
+            return .queued(position: position)
+        case .claimed:
+            do {
+                return try await start(task, site: site, mode: mode, agent: agent, progress: progress)
+            } catch {
+                // Nothing half-done: the task goes back to where it was, saying why.
+                _ = try? store.setStatus(id: task.id, task.status, detail: "could not start: \(error)", cause: .system)
+                throw error
+            }
         }
-        return try await start(task, site: site, mode: mode, agent: agent, progress: progress)
     }
 
     /// The site's agent command; an error naming the setting when it is not there.
@@ -247,15 +255,21 @@ public final class TaskRunner: Sendable {
             path: settingsPath,
             data: try HookSettings(taskID: task.id, hookScriptPath: site.hookScript, hookLogPath: site.hookLog).jsonData(),
             mode: 0o600)
-        if setting("trust_workspace") == "on" {
+        let agentEnvironment = passThroughEnvironment(site)
+        // The agent's API key is approved (its last 20 characters, nothing more) so its start-up
+        // screen asking about it never holds the task; trust likewise, unless turned off.
+        let keySuffix = agentEnvironment["ANTHROPIC_API_KEY"].flatMap { $0.isEmpty ? nil : TrustConfig.apiKeySuffix($0) }
+        let trust = setting("trust_workspace") == "on"
+        if trust || keySuffix != nil {
+            let paths = trust ? TrustConfig.projectPaths(directory: prepared.workdir, repositoryRoot: prepared.repoRoot) : []
             do {
                 if site.kind == .local {
-                    try TrustConfig.forCurrentUser().trust(directory: prepared.workdir, repositoryRoot: prepared.repoRoot)
+                    try TrustConfig.forCurrentUser().trust(projectPaths: paths, apiKeySuffix: keySuffix)
                 } else {
-                    try await TrustConfig.trust(in: sandbox, paths: [prepared.workdir])
+                    try await TrustConfig.trust(in: sandbox, paths: trust ? [prepared.workdir] : [], apiKeySuffix: keySuffix)
                 }
             } catch {
-                throw TaskError.failed("cannot mark \(prepared.workdir) trusted for the agent: \(error)")
+                throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) for \(prepared.workdir): \(error)")
             }
         }
         let promptText: String
@@ -277,17 +291,21 @@ public final class TaskRunner: Sendable {
         let permissions: AgentCommand.Permissions =
             mode == "bypassPermissions" ? .skip : mode == "default" ? .configured : .mode(mode)
         let command = AgentCommand(agent: agent, session: session, settingsPath: settingsPath, permissions: permissions)
+        // Credentials go into a 0600 file the pane script sources and deletes before the agent starts.
+        let environmentFile = taskDir + "/env.sh"
+        try await sandbox.writeFile(
+            path: environmentFile, data: Data(PaneScript.environmentFileText(agentEnvironment).utf8), mode: 0o600)
         let script = PaneScript(
             taskID: task.id, workdir: prepared.workdir, command: command, promptFile: promptFile,
-            hookLogPath: site.hookLog, environment: passThroughEnvironment(site),
-            keepAwakeTask: site.keepAwake ? "task-\(task.id)" : nil)
+            hookLogPath: site.hookLog, keepAwakeTask: site.keepAwake ? "task-\(task.id)" : nil,
+            environmentFile: environmentFile)
         let scriptPath = taskDir + "/pane.sh"
         try await sandbox.writeFile(path: scriptPath, data: Data(script.text.utf8), mode: 0o600)
 
         try await site.tmux.ensureSession()
         let pane = try await site.tmux.newWindow(name: "task-\(task.id)", cwd: prepared.workdir, command: ["sh", scriptPath])
         try store.recordLaunch(
-            id: task.id, status: .processing, sandbox: site.kind.rawValue, worktree: prepared.workdir, branch: prepared.branch,
+            id: task.id, sandbox: site.kind.rawValue, worktree: prepared.workdir, branch: prepared.branch,
             sessionID: sessionID, paneID: pane, permissionMode: mode)
         for note in prepared.notes { try store.appendLog(taskID: task.id, kind: "system", message: note) }
         let place = site.kind == .local ? "" : " on the \(site.kind.rawValue)"
@@ -373,20 +391,20 @@ public final class TaskRunner: Sendable {
         return nil
     }
 
-    /// Starts queued tasks while slots are free; returns what it started.
+    /// Starts queued tasks while slots are free; returns what it started. Each queued task is
+    /// claimed in one transaction, so of several processes that see a slot free up, one starts it.
     @discardableResult
     public func startQueued() async -> [(Int64, LaunchOutcome)] {
         var started: [(Int64, LaunchOutcome)] = []
         let limit = Int(setting("max_running")) ?? 4
-        while let next = try? store.firstQueued(), (try? store.runningCount()) ?? limit < limit {
+        while let next = try? store.claimNextQueued(limit: limit) {
             do {
                 let site = try await site(for: next)
                 let outcome = try await start(next, site: site, mode: .fresh(prompt: next.prompt),
                                               agent: setting(site.agentSetting), progress: { _ in })
                 started.append((next.id, outcome))
             } catch {
-                _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)")
-                try? store.appendLog(taskID: next.id, kind: "error", message: "could not start: \(error)")
+                _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)", cause: .system)
             }
         }
         return started
@@ -419,7 +437,13 @@ public final class TaskRunner: Sendable {
     /// Types `text` into the agent's pane and waits for the matching UserPromptSubmit.
     public func send(taskID: Int64, text: String, timeout: Double = 10) async throws -> SendOutcome {
         let (_, site, pane) = try await livePane(taskID)
-        let before = try store.events(taskID: taskID, afterID: 0, limit: 1_000_000).last?.id ?? 0
+        let before = try store.lastEventID(taskID: taskID) ?? 0
+        // Text already in the input line would go out with the message: say so instead.
+        if let draft = PaneScreen.draft((try? await site.tmux.capturePane(pane: pane)) ?? "") {
+            throw TaskError.failed(
+                "#\(taskID)'s input line already holds \"\(DisplayText.oneLine(draft, limit: 60))\", which would go out with your message; "
+                    + "clear it with: keys \(taskID) C-u (or attach \(taskID))")
+        }
         try await site.tmux.sendText(pane: pane, text: text)
         if try await waitForPrompt(taskID: taskID, site: site, text: text, after: before, timeout: timeout) { return .confirmed }
         // The text may still sit in the composer (an Enter swallowed as part of a paste): press Enter once more.
@@ -480,8 +504,7 @@ public final class TaskRunner: Sendable {
             _ = try? await catchUp(site: site)   // its exit record may be there
             guard let now = try? store.task(id: task.id), now.status.isActive, now.paneID == pane else { continue }
             let detail = "the agent's window on the \(site.kind.rawValue) is gone without an exit record (a cold pause ends every process)"
-            _ = try? store.setStatus(id: task.id, .failed, detail: detail)
-            try? store.appendLog(taskID: task.id, kind: "error", message: detail)
+            _ = try? store.setStatus(id: task.id, .failed, detail: detail, cause: .agent)
             try? store.clearPane(id: task.id)
             lines.append("#\(task.id) ✗ failed — \(detail)")
         }
@@ -496,7 +519,6 @@ public final class TaskRunner: Sendable {
         let task = try store.task(id: taskID)
         guard task.status.isActive else { throw TaskError.failed("#\(task.id) is not running (it is \(task.status.rawValue))") }
         try store.setStatus(id: taskID, .cancelled, detail: "stopped by user")
-        try store.appendLog(taskID: taskID, kind: "system", message: "stopped by user")
         if let pane = task.paneID, let site = try? await site(for: task), (try? await site.tmux.paneExists(pane)) == true {
             try? await site.tmux.sendKeys(pane: pane, keys: ["Escape"])
             try await Task.sleep(for: grace)
@@ -512,7 +534,6 @@ public final class TaskRunner: Sendable {
         let task = try store.task(id: taskID)
         if task.status == .done { throw TaskError.failed("#\(task.id) is done already") }
         try store.setStatus(id: taskID, .done, detail: "closed by user")
-        try store.appendLog(taskID: taskID, kind: "system", message: "closed by user")
         if let pane = task.paneID, let site = try? await site(for: task), (try? await site.tmux.paneExists(pane)) == true {
             try? await site.tmux.killWindow(pane: pane)
         }

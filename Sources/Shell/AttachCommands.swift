@@ -18,7 +18,7 @@ struct Attach: ParsableCommand, ShellCommand {
             throw TaskError.failed("attach needs a terminal; use follow \(taskID) or send \(taskID) <text> in scripts")
         }
         let (sandbox, argv) = try runBlocking { try await runner.attachCommand(taskID: taskID) }
-        let before = try ctx.store().events(taskID: taskID, limit: 1_000_000).last?.id ?? 0
+        let before = try ctx.store().lastEventID(taskID: taskID) ?? 0
         ctx.out.flush()
         _ = try sandbox.interactive(argv)
         try runBlocking { try await runner.catchUp(taskID: taskID) }
@@ -41,8 +41,8 @@ struct Follow: ParsableCommand, ShellCommand {
         let taskID = try task.id()
         let task = try ctx.store().task(id: taskID)
         guard task.status.isActive else { throw TaskError.failed("#\(taskID) has no running agent (it is \(task.status.rawValue))") }
-        ctx.followedTask = taskID
-        defer { ctx.followedTask = nil }
+        ctx.followedTask.set(taskID)
+        defer { ctx.followedTask.set(nil) }
         if ctx.interactive {
             ctx.out.line(ctx.style.dim("following #\(taskID) \(task.title) — lines go to the agent; .detach or Ctrl-D to return"))
             ctx.out.flush()

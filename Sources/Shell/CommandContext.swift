@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Runner
 import Sandbox
 import TaskCore
@@ -17,8 +18,8 @@ public final class CommandContext: @unchecked Sendable {
     public var quitRequested = false
     private var openedStore: TaskStore?
     private var openedRunner: TaskRunner?
-    /// The task whose events `follow` shows; others are not printed meanwhile.
-    public var followedTask: Int64?
+    /// The task whose events `follow` shows; others are not printed meanwhile (read by the feed's thread).
+    let followedTask = FollowedTask()
     /// Reads a line for commands that converse (follow): the line editor at the prompt, stdin in scripts.
     public var lineSource: ((String) -> String?)?
 

@@ -16,10 +16,10 @@ public struct TaskCLI: ParsableCommand {
         version: TaskVersion.current,
         subcommands: [
             New.self, List.self, Show.self, Edit.self, Delete.self,
-            Run.self, Send.self, Keys.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
+            Run.self, Send.self, Keys.self, Approve.self, Deny.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
             Transcript.self,
             Logs.self, Events.self, SpriteCommand.self,
-            ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Quit.self,
+            ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Doctor.self, Quit.self,
         ]
     )
 
@@ -77,8 +77,10 @@ struct New: ParsableCommand, ShellCommand {
         ctx.out.line(String(task.id))
         if run {
             let runner = try ctx.runner()
-            let outcome = try runBlocking { try await runner.run(taskID: task.id) }
-            ctx.out.line(RunReport.describe(task.id, outcome))
+            let kind = ctx.defaultSandbox()
+            let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind) }
+            ctx.out.line(RunReport.describe(task.id, outcome, on: kind))
+            RunReport.awaitStart(task.id, outcome, runner: runner, ctx: ctx)
         }
     }
 }

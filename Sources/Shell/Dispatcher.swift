@@ -10,6 +10,32 @@ public final class Dispatcher {
 
     public init(_ ctx: CommandContext) { self.ctx = ctx }
 
+    /// Stores what the local agents reported, starts queued tasks in freed slots and looks at
+    /// agents quiet since their launch. A failed catch-up is said on stderr — once per command,
+    /// and once in a shell until it works again — and the command goes on with what is stored.
+    func catchUp(_ runner: TaskRunner) {
+        do {
+            try runner.catchUp()
+            if catchUpFailing {
+                catchUpFailing = false
+                ctx.err.line("task: hook events are being stored again")
+            }
+        } catch {
+            if !catchUpFailing || !ctx.interactive {
+                ctx.err.line("task: could not store the agents' latest hook events: \(error) (nothing is lost; the next command tries again)")
+                ctx.err.flush()
+            }
+            catchUpFailing = true
+        }
+        if (try? runner.store.firstQueued()) != nil {
+            _ = try? runBlocking { await runner.startQueued() }
+        }
+        _ = try? runBlocking { await runner.watchStartups() }
+    }
+
+    /// The last catch-up failed (said once in a shell until it recovers).
+    private var catchUpFailing = false
+
     public func run(_ words: [String]) -> Int32 {
         defer {
             ctx.out.flush()
@@ -25,10 +51,7 @@ public final class Dispatcher {
             let parsed = try TaskCLI.parseAsRoot(words)
             // Every command first stores what the agents reported meanwhile, so nothing is stale.
             if !(parsed is Quit), let runner = ctx.existingRunner() {
-                _ = try? runner.catchUp()
-                if (try? runner.store.firstQueued()) != nil {
-                    _ = try? runBlocking { await runner.startQueued() }
-                }
+                catchUp(runner)
             }
             var command = parsed
             let subcommands = type(of: parsed).configuration.subcommands
@@ -78,16 +101,16 @@ public final class Dispatcher {
     func help(_ words: [String]) -> Int32 {
         if words.isEmpty {
             ctx.out.line(ctx.style.bold("Commands") + " (help <command> for details):")
+            var rows: [(String, String)] = []
             for sub in TaskCLI.configuration.subcommands {
                 let kids = sub.configuration.subcommands
-                if kids.isEmpty {
-                    ctx.out.line("  " + Render.pad(sub._commandName, 16) + sub.configuration.abstract)
-                }
-                for k in kids {
-                    ctx.out.line("  " + Render.pad(sub._commandName + " " + k._commandName, 16) + k.configuration.abstract)
-                }
+                if kids.isEmpty { rows.append((sub._commandName, sub.configuration.abstract)) }
+                for k in kids { rows.append((sub._commandName + " " + k._commandName, k.configuration.abstract)) }
             }
-            ctx.out.line("  " + Render.pad("help", 16) + "This list, or one command in full.")
+            rows.append(("help", "This list, or one command in full."))
+            // The name column is as wide as the longest name, plus two spaces.
+            let width = rows.map(\.0.count).max()! + 2
+            for (name, abstract) in rows { ctx.out.line("  " + Render.pad(name, width) + abstract) }
             if ctx.interactive {
                 ctx.out.line("")
                 ctx.out.line("Keys: Tab completes, Ctrl-R searches history, Ctrl-C clears the line, Ctrl-D leaves.")

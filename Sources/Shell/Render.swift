@@ -98,6 +98,11 @@ enum Render {
             out.pad(to: ageStart + 3)
             out.append(0x20)
             out.append(0x20)
+            if row.detail.count > 0 {
+                // A blocked task says why it waits, in a word, before its title.
+                let reason = BlockReason(detail: String(decoding: row.detail, as: UTF8.self))
+                Array(style.yellow("(" + reason.rawValue + ")").utf8 + [0x20]).withUnsafeBufferPointer { out.append($0) }
+            }
             out.append(row.title)
             out.append(0x0A)
         }
@@ -164,7 +169,10 @@ enum Render {
         for l in t.prompt.split(separator: "\n", omittingEmptySubsequences: false) { ctx.out.line("  " + l) }
         if !logs.isEmpty {
             ctx.out.line(s.dim("log"))
-            for l in logs { ctx.out.line("  " + s.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": " + l.message) }
+            for l in logs {
+                ctx.out.line("  " + s.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": "
+                    + l.message.replacingOccurrences(of: "\n", with: "\n      "))
+            }
         }
     }
 }

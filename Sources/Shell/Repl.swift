@@ -12,6 +12,8 @@ final class Repl {
     var liveFeed: Task<Void, Never>?
     /// The sprite's live session while tasks run there.
     var spriteFeed: Task<Void, Never>?
+    /// Shows what is stored, whichever process stored it.
+    var storeFeed: StoreFeed?
 
     init?(dispatcher: Dispatcher, quiet: Bool) {
         guard let editor = LineEditor(program: "task", console: .shared) else { return nil }
@@ -98,18 +100,11 @@ extension Repl {
     /// printed above the prompt; finished tasks free slots for queued ones.
     func startLiveFeed() {
         guard let runner = try? ctx.runner() else { return }
-        let store = runner.store
-        let style = ctx.style
-        let ctx = self.ctx
-        runner.setListener { events in
-            let verbose = ((try? store.setting("verbose")) ?? nil) != "off"
-            let followed = ctx.followedTask
-            for e in events {
-                if let f = followed, e.record.taskID != f { continue }
-                guard let line = EventLine.render(e, verbose: verbose) else { continue }
-                Console.shared.printAbove(LiveStyle.color(line, e, style))
-            }
-        }
+        let feed = StoreFeed(runner: runner, style: ctx.style, followed: ctx.followedTask)
+        storeFeed = feed
+        feed.start()
+        // What this process stores is shown at once; what others store, within the feed's poll.
+        runner.setListener { _ in feed.kick() }
         spriteFeed = SpriteFeed.start(runner)
         liveFeed = Task.detached {
             while !Task.isCancelled {
@@ -132,6 +127,7 @@ extension Repl {
 extension Repl {
     /// Ends the live tail (its `tail` process) before the shell exits.
     func stopLiveFeed() {
+        storeFeed?.stop()
         let feeds = [liveFeed, spriteFeed].compactMap { $0 }
         feeds.forEach { $0.cancel() }
         let done = DispatchSemaphore(value: 0)
@@ -140,18 +136,6 @@ extension Repl {
             done.signal()
         }
         _ = done.wait(timeout: .now() + 1)
-    }
-}
-
-enum LiveStyle {
-    static func color(_ line: String, _ e: IngestedEvent, _ style: Style) -> String {
-        guard let t = e.transition else { return style.dim(line) }
-        switch t.status {
-        case .done: return style.green(line)
-        case .failed: return style.red(line)
-        case .blocked: return style.yellow(line)
-        default: return line
-        }
     }
 }
 

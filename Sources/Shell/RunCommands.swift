@@ -56,10 +56,21 @@ struct Run: ParsableCommand, ShellCommand {
         if case .started(_, _, let notes) = outcome {
             for note in notes { ctx.out.line("  " + note) }
         }
+        RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
     }
 }
 
 enum RunReport {
+    /// Outside the shell (whose feed shows it), a started task is watched until its agent's first
+    /// hook or `start_timeout`: an agent held at a start-up screen is said at once, with the screen's line.
+    static func awaitStart(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, runner: TaskRunner, ctx: CommandContext) {
+        guard case .started = outcome, !ctx.interactive else { return }
+        ctx.out.flush()
+        guard let task = try? runBlocking({ try await runner.awaitStart(taskID: id) }),
+              task.status == .blocked, BlockReason(detail: task.statusDetail) == .startup else { return }
+        ctx.out.line(ctx.style.yellow("#\(id) ⏸ \(task.statusDetail ?? "")") + ctx.style.dim(" · keys \(id) Enter · attach \(id)"))
+    }
+
     static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, on kind: Site.Kind = .local) -> String {
         let place = kind == .local ? "" : " on the \(kind.rawValue)"
         return switch outcome {
@@ -136,7 +147,41 @@ struct Keys: ParsableCommand, ShellCommand {
         let runner = try ctx.runner()
         let taskID = try task.id()
         let k = keys
-        try runBlocking { try await runner.keys(taskID: taskID, keys: k) }
+        if let note = try runBlocking({ try await runner.pressKeys(taskID: taskID, keys: k) }) {
+            ctx.out.line(ctx.style.dim("#\(taskID) is not at a permission dialog; \(note)"))
+        }
+    }
+}
+
+struct Approve: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "approve",
+        abstract: "Answer Yes to the permission dialog open in a task's agent.")
+
+    @OptionGroup var task: TaskArgument
+
+    @Flag(help: "Take the dialog's \"don't ask again\" choice.")
+    var always = false
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try task.id()
+        let answer: TaskRunner.PermissionAnswer = always ? .approveAlways : .approve
+        let tool = try runBlocking { try await runner.answerPermission(taskID: taskID, answer) }
+        ctx.out.line("#\(taskID) ✓ approved" + (tool.map { " \($0)" } ?? "") + (always ? " (don't ask again)" : ""))
+    }
+}
+
+struct Deny: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(commandName: "deny",
+        abstract: "Answer No to the permission dialog open in a task's agent (it goes on without the tool).")
+
+    @OptionGroup var task: TaskArgument
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try task.id()
+        let tool = try runBlocking { try await runner.answerPermission(taskID: taskID, .deny) }
+        ctx.out.line("#\(taskID) ✗ denied" + (tool.map { " \($0)" } ?? ""))
     }
 }
 
@@ -182,6 +227,7 @@ struct Retry: ParsableCommand, ShellCommand {
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
         let kind = Site.Kind(rawValue: (try? ctx.store().task(id: taskID).sandbox) ?? nil ?? "local") ?? .local
         ctx.out.line(RunReport.describe(taskID, outcome, on: kind) + (resumed ? " — resuming its session" : " — fresh session"))
+        RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
     }
 }
 
@@ -240,8 +286,9 @@ struct Logs: ParsableCommand, ShellCommand {
         let taskID = try task.id()
         var last: Int64 = 0
         let show: () throws -> Void = {
-            for l in try ctx.store().logs(taskID: taskID, limit: 100_000) where l.id > last {
-                ctx.out.line(ctx.style.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": " + l.message)
+            try ctx.store().forEachLog(taskID: taskID, after: last) { l in
+                ctx.out.line(ctx.style.dim(formatTimestamp(l.createdAt)) + " " + l.kind + ": "
+                    + l.message.replacingOccurrences(of: "\n", with: "\n    "))
                 last = l.id
             }
             ctx.out.flush()

@@ -100,7 +100,7 @@ extension TaskStore {
                     if tasks[id] == nil { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
                     if let task = tasks[id] ?? nil {
                         title = task.title
-                        transition = try apply(db, record: lines[k].record, to: task)
+                        transition = try apply(db, record: lines[k].record, to: task, eventID: sqlite3_last_insert_rowid(connection))
                         if transition != nil || lines[k].record.event == "SessionStart" { tasks[id] = try Self.fetchTaskIfAny(db, id: id) }
                     }
                 }
@@ -141,32 +141,39 @@ extension TaskStore {
         sqlite3_bind_text(statement, index, text, -1, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
     }
 
-    private func apply(_ db: Database, record r: HookRecord, to task: TaskRecord) throws -> StatusMachine.Transition? {
+    private func apply(_ db: Database, record r: HookRecord, to task: TaskRecord, eventID: Int64) throws -> StatusMachine.Transition? {
         if r.event == "SessionStart", let sid = r.sessionID, task.status.isActive {
             try db.execute(sql: "UPDATE tasks SET session_id = ? WHERE id = ?", arguments: [sid, task.id])
         }
         if r.event == "AgentExit", let pane = Self.paneOfExit(r.raw), !pane.isEmpty, let current = task.paneID, pane != current {
             return nil
         }
-        guard let t = StatusMachine.transition(from: task.status, on: r), t.status != task.status || t.detail != task.statusDetail else {
+        guard let t = StatusMachine.transition(from: task.status, detail: task.statusDetail, on: r),
+              t.status != task.status || t.detail != task.statusDetail else {
             return nil
         }
-        let time = now()
-        try db.execute(
-            sql: """
-                UPDATE tasks SET status = ?, status_detail = ?, updated_at = ?,
-                    started_at = COALESCE(started_at, ?),
-                    finished_at = CASE WHEN ? THEN ? ELSE NULL END,
-                    exit_code = COALESCE(?, exit_code)
-                WHERE id = ?
-                """,
-            arguments: [t.status.rawValue, t.detail, time, time, t.status.isFinished, time, t.exitCode, task.id])
-        if t.status != task.status {
-            try db.execute(
-                sql: "INSERT INTO task_logs (task_id, kind, message, created_at) VALUES (?, 'status', ?, ?)",
-                arguments: [task.id, "\(task.status.rawValue) → \(t.status.rawValue)" + (t.detail.map { " (\($0))" } ?? ""), time])
-        }
+        try Self.changeStatus(db, task, to: t.status, detail: t.detail, exitCode: t.exitCode, cause: .agent)
+        if r.event == "AgentExit" { try keepLastWords(db, raw: r.raw, task: task, exitCode: t.exitCode, eventID: eventID) }
         return t
+    }
+
+    /// An agent that failed, or ended before its first hook, leaves what its pane last showed in
+    /// the task's log (secrets masked as the history masks them): its own words on why.
+    private func keepLastWords(_ db: Database, raw: String, task: TaskRecord, exitCode: Int?, eventID: Int64) throws {
+        let hookedSinceLaunch = try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM hook_events WHERE task_id = ? AND id < ? AND received_at >= ?)",
+            arguments: [task.id, eventID, task.startedAt ?? 0]) ?? false
+        guard exitCode != 0 || !hookedSinceLaunch,
+              let data = raw.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let text = (object["data"] as? [String: Any])?["last_lines"] as? String
+        else { return }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { SecretRedactor.redact(String($0)) }
+        guard lines.contains(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return }
+        let why = hookedSinceLaunch ? "the agent's last words" : "the agent ended before its first hook; its last words"
+        try db.execute(
+            sql: "INSERT INTO task_logs (task_id, kind, message, created_at) VALUES (?, 'output', ?, ?)",
+            arguments: [task.id, why + ":\n" + lines.joined(separator: "\n"), now()])
     }
 
     static func fetchTaskIfAny(_ db: Database, id: Int64) throws -> TaskRecord? {
@@ -218,30 +225,33 @@ extension TaskStore {
         return nil
     }
 
-    /// Records that a task's agent was started (or queued) with these run details.
+    /// Records that a task's agent was started in a slot it claimed (``claimSlot(id:limit:sandbox:cause:)``):
+    /// where, in which pane and session. `started_at` becomes the launch time (the start-up
+    /// watchdog measures from it).
     public func recordLaunch(
-        id: Int64, status: TaskStatus, sandbox: String, worktree: String?, branch: String?, sessionID: String?,
-        paneID: String?, permissionMode: String?
+        id: Int64, sandbox: String, worktree: String?, branch: String?, sessionID: String?, paneID: String?,
+        permissionMode: String?
     ) throws {
         try write { db in
             let t = now()
             try db.execute(
                 sql: """
-                    UPDATE tasks SET status = ?, status_detail = NULL, sandbox = ?, worktree_path = ?, branch = ?,
+                    UPDATE tasks SET sandbox = ?, worktree_path = ?, branch = ?,
                         session_id = COALESCE(?, session_id), pane_id = ?, permission_mode = ?, exit_code = NULL,
-                        finished_at = NULL, updated_at = ?,
-                        started_at = CASE WHEN ? = 'processing' THEN ? ELSE started_at END
+                        finished_at = NULL, updated_at = ?, started_at = ?
                     WHERE id = ?
                     """,
-                arguments: [status.rawValue, sandbox, worktree, branch, sessionID, paneID, permissionMode, t, status.rawValue, t, id])
+                arguments: [sandbox, worktree, branch, sessionID, paneID, permissionMode, t, t, id])
+            let task = try Self.fetchTask(db, id: id)
+            if task.status == .processing && task.statusDetail == "starting" {
+                try Self.changeStatus(db, task, to: .processing, detail: nil, cause: .system)
+            }
         }
     }
 
     /// Tasks whose agent holds a slot (processing or blocked).
     public func runningCount() throws -> Int {
-        try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('processing','blocked')") ?? 0
-        }
+        try read { db in try Self.runningCount(db) }
     }
 
     /// Queued tasks, oldest first.

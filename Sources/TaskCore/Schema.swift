@@ -85,6 +85,18 @@ public enum Schema {
             // `run --pull`: bring the task's branch back from its sandbox once it ends.
             try db.execute(sql: "ALTER TABLE tasks ADD COLUMN pull_when_done INTEGER NOT NULL DEFAULT 0")
         }
+        m.registerMigration("v4-status-changes") { db in
+            // Every status change is one `status` row of task_logs with the new status, its detail
+            // and who caused it (agent, user, system), so every shell can show every change from
+            // the store, whichever process made it. The partial index keeps "changes after id N"
+            // one range scan.
+            try db.execute(sql: """
+                ALTER TABLE task_logs ADD COLUMN status TEXT;
+                ALTER TABLE task_logs ADD COLUMN detail TEXT;
+                ALTER TABLE task_logs ADD COLUMN cause TEXT;
+                CREATE INDEX task_logs_status_changes ON task_logs(id) WHERE kind = 'status';
+                """)
+        }
         return m
     }
 }

@@ -3,6 +3,8 @@ public struct SettingDefinition: Sendable {
     public enum ValueKind: Sendable {
         case text
         case positiveInteger
+        /// Seconds (fractions allowed), 0 and up, at most `max`.
+        case seconds(max: Double)
         case boolean
         case choice([String])
     }
@@ -24,6 +26,11 @@ public struct SettingDefinition: Sendable {
                 throw TaskError.usage("\(key) takes a whole number above 0, not '\(value)'")
             }
             return String(n)
+        case .seconds(let max):
+            guard let n = Double(value), n.isFinite, n >= 0, n <= max else {
+                throw TaskError.usage("\(key) takes a number of seconds from 0 to \(Int(max)) (0 turns it off), not '\(value)'")
+            }
+            return n == n.rounded() ? String(Int(n)) : String(n)
         case .boolean:
             switch value.lowercased() {
             case "on", "true", "yes", "1": return "on"
@@ -72,6 +79,9 @@ public enum Settings {
             key: "agent_env", defaultValue: "ANTHROPIC_API_KEY,ANTHROPIC_AUTH_TOKEN,CLAUDE_CODE_OAUTH_TOKEN",
             kind: .text, environment: nil,
             summary: "environment variables passed to the agent's pane (0600 script, never argv or the database)"),
+        SettingDefinition(
+            key: "start_timeout", defaultValue: "15", kind: .seconds(max: 3600), environment: nil,
+            summary: "seconds without a hook after a launch before the task is blocked quoting the agent's start-up screen (0: off)"),
         SettingDefinition(
             key: "sprite.name", defaultValue: "task-sandbox", kind: .text, environment: nil,
             summary: "the sprite that tasks run on"),

@@ -9,12 +9,17 @@ public enum StatusMachine {
         public var exitCode: Int?
     }
 
-    /// The change `record` makes to a task now in `status`, or nil.
-    public static func transition(from status: TaskStatus, on record: HookRecord) -> Transition? {
+    /// The detail of a task held at a start-up screen (the watchdog's quotation follows it).
+    public static let startupWaitPrefix = "agent waiting at start-up"
+
+    /// The change `record` makes to a task now in `status` (with `detail`), or nil.
+    public static func transition(from status: TaskStatus, detail: String? = nil, on record: HookRecord) -> Transition? {
         guard status.isActive else { return nil }
         switch record.event {
         case "SessionStart":
-            return status == .queued ? Transition(status: .processing) : nil
+            // Past a start-up screen (or out of the queue), the agent is up.
+            let heldAtStartup = status == .blocked && detail?.hasPrefix(startupWaitPrefix) == true
+            return status == .queued || heldAtStartup ? Transition(status: .processing) : nil
         case "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolUseFailure":
             return status == .processing ? nil : Transition(status: .processing)
         case "Stop":
@@ -41,6 +46,29 @@ public enum StatusMachine {
                 : Transition(status: .failed, detail: "agent exited \(code)", exitCode: code)
         default:
             return nil
+        }
+    }
+}
+
+/// Why a blocked task waits, in a word (`list` shows it; the shell's hint follows from it).
+public enum BlockReason: String, Sendable {
+    case permission, input, startup = "start-up", budget, turnFailed = "turn failed", other = "blocked"
+
+    /// The reason a status detail gives.
+    public init(detail: String?) {
+        let d = detail ?? ""
+        if d.hasPrefix("waiting for permission") {
+            self = .permission
+        } else if d.hasPrefix("waiting for input") {
+            self = .input
+        } else if d.hasPrefix(StatusMachine.startupWaitPrefix) {
+            self = .startup
+        } else if d.hasPrefix("budget reached") {
+            self = .budget
+        } else if d.hasPrefix("turn failed") {
+            self = .turnFailed
+        } else {
+            self = .other
         }
     }
 }

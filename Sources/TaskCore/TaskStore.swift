@@ -204,6 +204,8 @@ public final class TaskStore: Sendable {
         public var projectID: Int64?
         public var createdAt: Double
         public var title: UnsafeBufferPointer<UInt8>
+        /// The status detail of a blocked task (why it waits); empty for others.
+        public var detail: UnsafeBufferPointer<UInt8>
     }
 
     /// Calls `body` for each task of the filter with only the columns `list` shows.
@@ -211,7 +213,8 @@ public final class TaskStore: Sendable {
         try read { db in
             let (clause, args) = try Self.whereClause(db, filter)
             // No join: the few project names are looked up by the caller (see projectNames()).
-            let sql = "SELECT t.id, t.status, t.project_id, t.created_at, t.title FROM tasks t"
+            let sql = "SELECT t.id, t.status, t.project_id, t.created_at, t.title, "
+                + "CASE WHEN t.status = 'blocked' THEN t.status_detail END FROM tasks t"
                 + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
             let statement = try db.makeStatement(sql: sql)
             statement.arguments = args
@@ -230,7 +233,7 @@ public final class TaskStore: Sendable {
                 try body(RawListRow(
                     id: sqlite3_column_int64(s, 0), status: text(1) ?? empty,
                     projectID: sqlite3_column_type(s, 2) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 2),
-                    createdAt: sqlite3_column_double(s, 3), title: text(4) ?? empty))
+                    createdAt: sqlite3_column_double(s, 3), title: text(4) ?? empty, detail: text(5) ?? empty))
             }
             sqlite3_reset(s)
         }
@@ -297,26 +300,6 @@ public final class TaskStore: Sendable {
             _ = try Self.fetchTask(db, id: id)
             try db.execute(sql: "DELETE FROM hook_events WHERE task_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM tasks WHERE id = ?", arguments: [id])
-        }
-    }
-
-    /// Moves a task to `status`, setting started/finished times as the status implies.
-    @discardableResult
-    public func setStatus(id: Int64, _ status: TaskStatus, detail: String? = nil, exitCode: Int? = nil) throws -> TaskRecord {
-        try write { db in
-            let t = now()
-            try db.execute(
-                sql: """
-                    UPDATE tasks SET status = ?, status_detail = ?, updated_at = ?,
-                        started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
-                        finished_at = CASE WHEN ? THEN ? ELSE NULL END,
-                        exit_code = COALESCE(?, exit_code)
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    status.rawValue, detail, t, status == .processing, t, status.isFinished, t, exitCode, id,
-                ])
-            return try Self.fetchTask(db, id: id)
         }
     }
 
@@ -453,6 +436,18 @@ public final class TaskStore: Sendable {
             try db.execute(
                 sql: "INSERT INTO task_logs (task_id, kind, message, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [taskID, kind, message, now()])
+        }
+    }
+
+    /// Calls `body` with each log entry of a task after row `after`, oldest first, as rows are read.
+    public func forEachLog(taskID: Int64, after: Int64 = 0, _ body: (TaskLogEntry) throws -> Void) throws {
+        try read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, task_id, kind, message, created_at FROM task_logs WHERE task_id = ? AND id > ? ORDER BY id",
+                arguments: [taskID, after])
+            while let r = try rows.next() {
+                try body(TaskLogEntry(id: r[0], taskID: r[1], kind: r[2], message: r[3], createdAt: r[4]))
+            }
         }
     }
 

@@ -1,0 +1,104 @@
+import AgentHooks
+import Foundation
+import Sandbox
+import TaskCore
+
+/// What a start-up screen is about, in one line: the agent's question, its error, or its first words.
+public enum StartupScreen {
+    /// Words that mark the line of a screen worth quoting, strongest first.
+    static let tellingWords = [
+        "do you want", "do you trust", "trust this folder", "api key", "invalid", "error", "login", "log in",
+        "please", "press enter", "enter to confirm", "approve", "accept", "continue", "found", "update", "?",
+    ]
+
+    /// The most telling line of `screen` (a pane's text), trimmed of box-drawing and selection marks;
+    /// "(a blank screen)" when it shows nothing.
+    public static func tellingLine(_ screen: String) -> String {
+        let lines = screen.split(separator: "\n").map(clean).filter { !$0.isEmpty }
+        guard !lines.isEmpty else { return "(a blank screen)" }
+        for word in tellingWords {
+            if let line = lines.first(where: { $0.lowercased().contains(word) }) { return DisplayText.oneLine(line, limit: 120) }
+        }
+        return DisplayText.oneLine(lines[0], limit: 120)
+    }
+
+    static func clean(_ line: Substring) -> String {
+        let frame: Set<Character> = ["│", "╭", "╮", "╰", "╯", "─", "┃", "━", "❯", ">", "|", "·"]
+        return String(line).trimmingCharacters(in: .whitespaces)
+            .trimmingCharacters(in: CharacterSet(charactersIn: String(frame)).union(.whitespaces))
+    }
+}
+
+extension TaskRunner {
+    /// Seconds without a hook after a launch before the agent is taken to be held at a start-up
+    /// screen (setting `start_timeout`; 0 turns the watchdog off).
+    var startTimeout: Double { Double(setting("start_timeout")) ?? 15 }
+
+    /// The start-up watchdog: a task launched `start_timeout` seconds ago whose agent has sent no
+    /// hook since is held by a screen — a question about an API key, release notes, an MCP
+    /// approval, an expired login. Its pane is read and the task becomes `blocked` with "agent
+    /// waiting at start-up: <the screen's telling line>"; a later screen updates the quotation.
+    /// The agent's first hook moves the task on as usual. Returns the tasks it changed.
+    @discardableResult
+    public func watchStartups(now: Double = Date().timeIntervalSince1970) async -> [Int64] {
+        let timeout = startTimeout
+        guard timeout > 0 else { return [] }
+        let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter { task in
+            guard task.paneID != nil, let started = task.startedAt, now - started >= timeout else { return false }
+            return task.status == .processing && task.statusDetail == nil
+                || task.status == .blocked && task.statusDetail?.hasPrefix(StatusMachine.startupWaitPrefix) == true
+        }
+        var changed: [Int64] = []
+        for task in candidates {
+            guard let pane = task.paneID, let started = task.startedAt else { continue }
+            let last = try? store.lastEvent(taskID: task.id)
+            if let last, last.receivedAt >= started { continue }
+            guard let site = try? await site(for: task), let screen = try? await site.tmux.capturePane(pane: pane) else { continue }
+            let detail = "\(StatusMachine.startupWaitPrefix): \(StartupScreen.tellingLine(screen))"
+            if (try? store.setStatusIfQuiet(
+                id: task.id, expecting: [.processing, .blocked], lastEventID: last?.id, to: .blocked, detail: detail,
+                cause: .agent)) == true {
+                changed.append(task.id)
+            }
+        }
+        return changed
+    }
+
+    /// Waits until task `id` reports its first hook since its launch, or `start_timeout` passes and
+    /// the watchdog has looked at its screen. Returns the task as it is then.
+    public func awaitStart(taskID: Int64) async throws -> TaskRecord {
+        let timeout = startTimeout
+        let deadline = Date().addingTimeInterval(timeout)
+        while timeout > 0 && Date() < deadline {
+            let task = try store.task(id: taskID)
+            guard task.status.isActive, let started = task.startedAt else { return task }
+            try await catchUp(for: task)
+            if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        await watchStartups()
+        return try store.task(id: taskID)
+    }
+
+    /// Refuses a launch whose `ANTHROPIC_API_KEY` the agent was told to reject: every turn would
+    /// fail with an invalid-key error. Says how to undo the rejection.
+    func checkAPIKeyNotRejected(_ site: Site) async throws {
+        guard let key = passThroughEnvironment(site)["ANTHROPIC_API_KEY"], !key.isEmpty else { return }
+        let answer = try await apiKeyAnswer(site, key: key)
+        guard answer == .rejected else { return }
+        let file = site.kind == .local ? "~/.claude.json" : "~/.claude.json on the sprite"
+        throw TaskError.failed(
+            "the agent was told to reject this ANTHROPIC_API_KEY (…\(key.suffix(4)) is listed in customApiKeyResponses.rejected of \(file)), "
+                + "so every turn would fail; remove that entry from the list (or answer Yes in claude once) and run again")
+    }
+
+    /// What the agent's state file on `site` says of `key`.
+    public func apiKeyAnswer(_ site: Site, key: String) async throws -> TrustConfig.KeyAnswer {
+        let suffix = TrustConfig.apiKeySuffix(key)
+        if site.kind == .local { return TrustConfig.forCurrentUser().keyAnswer(suffix: suffix) }
+        return TrustConfig.keyAnswer(try await TrustConfig.stateDocument(in: site.sandbox), suffix: suffix)
+    }
+
+    /// The agent's environment as a launch on `site` passes it (for `doctor`: names only are shown).
+    public func agentEnvironment(_ site: Site) -> [String: String] { passThroughEnvironment(site) }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+
+/// Who made a status change: the agent (its hooks, its exit, a start-up screen it sits at), the
+/// user (run, stop, done, retry…), or task itself (the queue, a failed start).
+public enum ChangeCause: String, Sendable {
+    case agent, user, system
+}
+
+/// One status change as stored: a `status` row of `task_logs`.
+public struct StatusChange: Sendable, Equatable {
+    /// The log row's id: changes are shown in this order.
+    public var id: Int64
+    public var taskID: Int64
+    public var title: String
+    public var from: TaskStatus?
+    public var status: TaskStatus
+    public var detail: String?
+    public var exitCode: Int?
+    public var cause: ChangeCause
+    public var at: Double
+}
+
+/// Whether a task got a slot to run in.
+public enum SlotClaim: Equatable, Sendable {
+    /// The task is `processing` now and holds a slot; start its agent.
+    case claimed
+    /// Every slot is taken: the task is `queued`, at this place in the queue.
+    case queued(position: Int)
+}
+
+extension TaskStore {
+    /// Moves `task` to `status` inside the caller's transaction, and records the change as one
+    /// `status` log row (`old → new (detail)`), which every shell shows. The one place a task's
+    /// status is written.
+    static func changeStatus(
+        _ db: Database, _ task: TaskRecord, to status: TaskStatus, detail: String?, exitCode: Int? = nil,
+        cause: ChangeCause
+    ) throws {
+        let time = now()
+        try db.execute(
+            sql: """
+                UPDATE tasks SET status = ?, status_detail = ?, updated_at = ?,
+                    started_at = CASE WHEN ? AND started_at IS NULL THEN ? ELSE started_at END,
+                    finished_at = CASE WHEN ? THEN ? ELSE NULL END,
+                    exit_code = COALESCE(?, exit_code)
+                WHERE id = ?
+                """,
+            arguments: [
+                status.rawValue, detail, time, status != .queued && status != .backlog, time, status.isFinished, time,
+                exitCode, task.id,
+            ])
+        guard status != task.status || detail != task.statusDetail else { return }
+        let message = "\(task.status.rawValue) → \(status.rawValue)" + (detail.map { " (\($0))" } ?? "")
+        try db.execute(
+            sql: """
+                INSERT INTO task_logs (task_id, kind, message, created_at, status, detail, cause)
+                VALUES (?, 'status', ?, ?, ?, ?, ?)
+                """,
+            arguments: [task.id, message, time, status.rawValue, detail, cause.rawValue])
+    }
+
+    /// Moves a task to `status`, setting started/finished times as the status implies, and logs the change.
+    @discardableResult
+    public func setStatus(
+        id: Int64, _ status: TaskStatus, detail: String? = nil, exitCode: Int? = nil, cause: ChangeCause = .user
+    ) throws -> TaskRecord {
+        try write { db in
+            let task = try Self.fetchTask(db, id: id)
+            try Self.changeStatus(db, task, to: status, detail: detail, exitCode: exitCode, cause: cause)
+            return try Self.fetchTask(db, id: id)
+        }
+    }
+
+    /// Sets a running task's status detail only if it is still `status` with no newer event than
+    /// `lastEventID` (a check and a write in one transaction, so an event stored meanwhile wins).
+    /// Returns whether it changed anything.
+    @discardableResult
+    public func setStatusIfQuiet(
+        id: Int64, expecting: Set<TaskStatus>, lastEventID: Int64?, to status: TaskStatus, detail: String, cause: ChangeCause
+    ) throws -> Bool {
+        try write { db in
+            let task = try Self.fetchTask(db, id: id)
+            guard expecting.contains(task.status), try Self.lastEventID(db, taskID: id) == lastEventID else { return false }
+            guard task.status != status || task.statusDetail != detail else { return false }
+            try Self.changeStatus(db, task, to: status, detail: detail, cause: cause)
+            return true
+        }
+    }
+
+    /// Claims a slot for `id` in one `BEGIN IMMEDIATE` transaction — the count of running agents
+    /// and the claim cannot be split by another process — and records where it will run: the task
+    /// becomes `processing` ("starting"), or `queued` when `limit` agents hold slots.
+    public func claimSlot(id: Int64, limit: Int, sandbox: String, cause: ChangeCause = .user) throws -> SlotClaim {
+        try write { db in
+            let task = try Self.fetchTask(db, id: id)
+            try db.execute(sql: "UPDATE tasks SET sandbox = ?, pane_id = NULL WHERE id = ?", arguments: [sandbox, id])
+            if try Self.runningCount(db) >= limit {
+                try Self.changeStatus(db, task, to: .queued, detail: "waiting for a slot (max_running \(limit))", cause: cause)
+                let position = try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'queued' AND id <= ?", arguments: [id]) ?? 1
+                return .queued(position: position)
+            }
+            try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: cause)
+            return .claimed
+        }
+    }
+
+    /// Takes the oldest queued task into a free slot, in one `BEGIN IMMEDIATE` transaction: of
+    /// several processes that see a slot free up, exactly one gets each queued task.
+    public func claimNextQueued(limit: Int) throws -> TaskRecord? {
+        try write { db in
+            guard try Self.runningCount(db) < limit,
+                  let id = try Int64.fetchOne(db, sql: "SELECT id FROM tasks WHERE status = 'queued' ORDER BY id LIMIT 1")
+            else { return nil }
+            let task = try Self.fetchTask(db, id: id)
+            try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: .system)
+            return try Self.fetchTask(db, id: id)
+        }
+    }
+
+    static func runningCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status IN ('processing','blocked')") ?? 0
+    }
+
+    static func lastEventID(_ db: Database, taskID: Int64) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM hook_events WHERE task_id = ?", arguments: [taskID])
+    }
+
+    /// The id of a task's newest event (one indexed look-up), nil when it has none.
+    public func lastEventID(taskID: Int64) throws -> Int64? {
+        try read { db in try Self.lastEventID(db, taskID: taskID) }
+    }
+
+    /// The newest event of a task, nil when it has none.
+    public func lastEvent(taskID: Int64) throws -> StoredEvent? {
+        guard let id = try lastEventID(taskID: taskID) else { return nil }
+        return try events(taskID: taskID, afterID: id - 1, limit: 1).first
+    }
+
+    /// Status changes stored after log row `afterID`, oldest first.
+    public func statusChanges(after afterID: Int64, limit: Int = 500) throws -> [StatusChange] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT l.id, l.task_id, t.title, l.message, l.status, l.detail, t.exit_code, l.cause, l.created_at
+                    FROM task_logs l JOIN tasks t ON t.id = l.task_id
+                    WHERE l.kind = 'status' AND l.id > ? AND l.status IS NOT NULL ORDER BY l.id LIMIT ?
+                    """,
+                arguments: [afterID, limit]
+            ).map { row in
+                let message: String = row[3]
+                let from = message.split(separator: " ").first.flatMap { TaskStatus(rawValue: String($0)) }
+                let status = TaskStatus(rawValue: row[4]) ?? .backlog
+                return StatusChange(
+                    id: row[0], taskID: row[1], title: row[2], from: from, status: status, detail: row[5],
+                    exitCode: status.isFinished ? row[6] : nil, cause: ChangeCause(rawValue: row[7] ?? "") ?? .system,
+                    at: row[8])
+            }
+        }
+    }
+
+    /// Where the stream of events and status changes stands now: the newest event id and the
+    /// newest log row id (two look-ups of a rowid maximum).
+    public func feedCursor() throws -> (event: Int64, log: Int64) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT (SELECT MAX(id) FROM hook_events), (SELECT MAX(id) FROM task_logs)")
+            return ((row?[0] as Int64?) ?? 0, (row?[1] as Int64?) ?? 0)
+        }
+    }
+
+    /// `PRAGMA quick_check`: "ok", or what is damaged.
+    public func quickCheck() throws -> String {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA quick_check").joined(separator: "; ") }
+    }
+}
