@@ -8,14 +8,18 @@ public enum StartupScreen {
     /// Words that mark the line of a screen worth quoting, strongest first.
     static let tellingWords = [
         "do you want", "do you trust", "trust this folder", "api key", "invalid", "error", "login", "log in",
-        "please", "press enter", "enter to confirm", "approve", "accept", "continue", "found", "update", "?",
+        "found", "please", "approve", "accept", "update", "what's new", "?", "continue",
     ]
+    /// Footers that say which keys work, quoted only when nothing else is on the screen.
+    static let footers = ["enter to confirm", "esc to", "for shortcuts", "press enter"]
 
     /// The most telling line of `screen` (a pane's text), trimmed of box-drawing and selection marks;
     /// "(a blank screen)" when it shows nothing.
     public static func tellingLine(_ screen: String) -> String {
-        let lines = screen.split(separator: "\n").map(clean).filter { !$0.isEmpty }
-        guard !lines.isEmpty else { return "(a blank screen)" }
+        let all = screen.split(separator: "\n").map(clean).filter { !$0.isEmpty }
+        guard !all.isEmpty else { return "(a blank screen)" }
+        let content = all.filter { line in !footers.contains { line.lowercased().contains($0) } }
+        let lines = content.isEmpty ? all : content
         for word in tellingWords {
             if let line = lines.first(where: { $0.lowercased().contains(word) }) { return DisplayText.oneLine(line, limit: 120) }
         }

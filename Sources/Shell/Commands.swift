@@ -340,12 +340,19 @@ struct SettingAssignment: ParsableArguments {
     @Argument(help: ArgumentHelp("The setting.", valueName: "key"), completion: .list(Settings.all.map(\.key)))
     var key: String
 
-    @Argument(help: ArgumentHelp("Its new value.", valueName: "value"))
-    var value: String
+    // Taken as typed, even when it starts with '-' (a negative number is a bad value, not an option).
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("Its new value.", valueName: "value"))
+    var values: [String] = []
+
+    func validate() throws {
+        if values.count != 1 {
+            throw ValidationError(values.isEmpty ? "Missing expected argument '<value>'" : "give one value (quote it if it has spaces)")
+        }
+    }
 
     func apply(_ ctx: CommandContext) throws {
         let def = try Settings.definition(key)
-        let v = try def.normalize(value)
+        let v = try def.normalize(values[0])
         try ctx.store().setSetting(key, v)
         ctx.out.line("\(key) = \(v)")
         if let env = def.environment, let e = ctx.environment[env], !e.isEmpty {

@@ -85,10 +85,16 @@ struct SpriteRunTests {
         // The folder is a clone on the sprite, not a worktree here.
         #expect(!FileManager.default.fileExists(atPath: repo + "/poem.txt"))
 
-        // The agent's credentials reach only its 0600 pane script on the sprite.
+        // The agent's credentials went through a 0600 file that the pane script deleted once the
+        // agent had them: nothing on the sprite's disk (or a checkpoint of it) holds the key.
         let paneScript = sim.home() + "/.task/tasks/1/pane.sh"
-        #expect(try String(contentsOfFile: paneScript, encoding: .utf8).contains("ANTHROPIC_API_KEY='sk-ant-test-secret-42'"))
         #expect(try await runCommand(["stat", "-c", "%a", paneScript]).stdout == "600\n")
+        #expect(!FileManager.default.fileExists(atPath: sim.home() + "/.task/tasks/1/env.sh"))
+        #expect(FirstRunTests.files(under: sim.home(), containing: "sk-ant-test-secret-42").isEmpty)
+        // The key's last 20 characters are approved in the agent's state file there, so its
+        // API-key screen never held the task.
+        let state = try String(contentsOfFile: sim.home() + "/.claude.json", encoding: .utf8)
+        #expect(state.contains("customApiKeyResponses") && state.contains("\"" + String("sk-ant-test-secret-42".suffix(20)) + "\""))
         let database = try Data(contentsOf: URL(fileURLWithPath: s.env.home + "/task.db"))
         #expect(database.range(of: Data("sk-ant-test-secret".utf8)) == nil, "no secret in the database")
         let shown = try await s.run(["show", "1"]).stdout
@@ -199,9 +205,11 @@ struct SpriteLiveTests {
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
         try await withTaskShell(s.env) { t in
             let screen = try await t.submit("run 1", waitFor: "#1 ⏸ waiting for input", timeout: 30)
-            let order = ["#1 started on the sprite", "sprite: live", "#1 ● agent started", "#1 ❯ Write a poem",
+            let order = ["#1 started on the sprite", "#1 ● agent started", "#1 ❯ Write a poem",
                          "#1 ✎ Write", "#1 ▸ Bash", "#1 ⏸ waiting for input"].map { row(screen, $0) }
             #expect(order.allSatisfy { $0 != nil }, "\(screen)")
+            // The live session starts as soon as the task holds its slot, before the launch ends.
+            #expect((row(screen, "sprite: live") ?? .max) < (row(screen, "#1 ● agent started") ?? 0), "\(screen)")
             #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "events in order:\n\(screen)")
 
             // follow: lines go to the agent on the sprite; its events show inline.

@@ -53,8 +53,14 @@ struct TaskEnv {
         return env
     }
 
+    /// Variables no test inherits: colour, the agent, and every credential or address of a real service.
+    static let cleared = [
+        "NO_COLOR", "TASK_AGENT", "TASK_TMUX_SOCKET", "TASK_SPRITE_AGENT", "TASK_DEBUG_TICKER", "SPRITES_TOKEN", "SPRITE_TOKEN",
+        "SPRITES_API_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "CLAUDE_CODE_OAUTH_TOKEN", "CLAUDECODE",
+    ]
+
     var unsetArguments: [String] {
-        ["NO_COLOR", "TASK_AGENT"].filter { extraEnvironment[$0] == nil }.flatMap { ["-u", $0] }
+        Self.cleared.filter { extraEnvironment[$0] == nil }.flatMap { ["-u", $0] }
     }
 
     @discardableResult
