@@ -9,6 +9,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -42,6 +43,8 @@ def hook_settings(events_file, events=ALL_EVENTS):
 
 
 def wait_until(predicate, timeout=5.0, interval=0.02):
+    """Poll predicate until it returns something truthy (returned) or timeout seconds pass (its
+    last value is returned). The only way tests wait for the stand-in: never a bare sleep."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -49,6 +52,14 @@ def wait_until(predicate, timeout=5.0, interval=0.02):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def stays_false(predicate, seconds):
+    """For "X must not happen": True if predicate stayed falsy for `seconds` (False as soon as it is not)."""
+    return not wait_until(predicate, timeout=seconds)
+
+
+FIRED_RE = re.compile(r"^(\d+\.\d+) \[\d+\] event (\w+) ")
 
 
 class Sandbox:
@@ -71,7 +82,7 @@ class Sandbox:
 
     def git(self, *args, cwd=None):
         return subprocess.run(["git", *args], cwd=cwd or self.repo, check=True, capture_output=True,
-                              text=True).stdout
+                              text=True, timeout=30).stdout
 
     def base_env(self):
         env = {k: v for k, v in os.environ.items()
@@ -103,6 +114,18 @@ class Sandbox:
     def names(self):
         return [e["hook_event_name"] for e in self.events()]
 
+    def fired_at(self, name):
+        """Wall-clock times at which the stand-in fired event `name`, from its FAKE_CLAUDE_LOG.
+
+        Measured by the stand-in itself, so delays between events can be checked exactly,
+        however late the test notices them.
+        """
+        log = Path(self.env["FAKE_CLAUDE_LOG"])
+        if not log.exists():
+            return []
+        return [float(m.group(1)) for line in log.read_text().splitlines()
+                if (m := FIRED_RE.match(line)) and m.group(2) == name]
+
     def wait_for_event(self, name, count=1, timeout=5.0, **fields):
         def matching():
             found = [e for e in self.events() if e["hook_event_name"] == name
@@ -129,13 +152,20 @@ class TmuxPane:
     def __init__(self, sandbox, args, cwd=None, width=120, height=30):
         self.sandbox = sandbox
         self.socket = f"fake-claude-test-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        config = sandbox.root / "tmux.conf"
+        self.socket_path = self.server_pid = self.pane_pid = None
+        self.args, self.cwd, self.width, self.height = args, cwd, width, height
+
+    def start(self):
+        """Start the server and the stand-in in its one pane (kill() cleans up even a failed start)."""
+        config = self.sandbox.root / "tmux.conf"
         config.write_text("set -g remain-on-exit on\nset -g history-limit 2000\n")
-        command = shlex.join([str(CLAUDE), *args])
-        self.tmux("-f", str(config), "new-session", "-d", "-x", str(width), "-y", str(height),
-                  "-c", str(cwd or sandbox.repo), command)
-        server = self.tmux("display-message", "-p", "#{socket_path} #{pid}").stdout.split()
-        self.socket_path, self.server_pid = server[0], int(server[1])
+        command = shlex.join([str(CLAUDE), *self.args])
+        started = self.tmux("-f", str(config), "new-session", "-d", "-x", str(self.width), "-y", str(self.height),
+                            "-c", str(self.cwd or self.sandbox.repo), command)
+        assert started.returncode == 0, f"tmux new-session failed: {started.stderr}"
+        server = self.tmux("display-message", "-p", "#{socket_path} #{pid} #{pane_pid}").stdout.split()
+        self.socket_path, self.server_pid, self.pane_pid = server[0], int(server[1]), int(server[2])
+        return self
 
     def tmux(self, *args, stdin=None):
         return subprocess.run(["tmux", "-L", self.socket, *args], env=self.sandbox.env, input=stdin,
@@ -147,11 +177,16 @@ class TmuxPane:
     def press(self, *keys):
         self.tmux("send-keys", *keys)
 
+    def enter_after_pause(self, pause=0.15):
+        """Enter as its own send-keys after the supervisor's pause (spec §10.2) -- the behaviour
+        under test, not a wait for the stand-in: a faster Enter is part of a paste burst."""
+        time.sleep(pause)
+        self.press("Enter")
+
     def type_and_enter(self, text, pause=0.15):
         """What a supervisor does: literal text, a pause, then Enter as a separate command."""
         self.type(text)
-        time.sleep(pause)
-        self.press("Enter")
+        self.enter_after_pause(pause)
 
     def paste(self, text):
         self.tmux("load-buffer", "-b", "fake-claude-test", "-", stdin=text)
@@ -201,14 +236,48 @@ class TmuxPane:
     def is_running(self):
         """True if the process is alive (after letting tmux reap a zombie it may have missed)."""
         os.kill(self.server_pid, signal.SIGCHLD)
-        time.sleep(0.1)
-        return self.dead_status() is None
+        return stays_false(lambda: self.dead_status() is not None, 0.1)
+
+    def composer(self):
+        """The text after the idle composer's ❯ ("" when empty), or None when it is not drawn."""
+        lines = [line.rstrip() for line in self.screen().splitlines()]
+        for index, line in enumerate(lines):
+            if line.startswith("❯") and index + 1 < len(lines) and lines[index + 1].startswith("─"):
+                return line[1:].strip()
+        return None
 
     def kill(self):
-        """Stop the private server and remove its socket file (tmux leaves it behind)."""
-        self.tmux("kill-server")
+        """Stop the private server, make sure the stand-in is gone, remove the socket file (tmux
+        leaves it behind). Safe after a failed start and when the server is already gone."""
+        try:
+            self.tmux("kill-server")
+        except subprocess.TimeoutExpired:
+            if self.server_pid:
+                kill_quietly(self.server_pid)
+        if self.pane_pid and not wait_until(lambda: not alive(self.pane_pid), timeout=3):
+            kill_quietly(self.pane_pid)  # SIGHUP from kill-server did not end it
         if self.socket_path:
             Path(self.socket_path).unlink(missing_ok=True)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive (our own children are reaped elsewhere)
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def kill_quietly(pid):
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 @pytest.fixture
@@ -218,9 +287,15 @@ def pane(sandbox):
 
     def start(*args, cwd=None):
         tmux_pane = TmuxPane(sandbox, list(args), cwd=cwd)
-        started.append(tmux_pane)
-        return tmux_pane
+        started.append(tmux_pane)  # before starting: a failed start is cleaned up too
+        return tmux_pane.start()
 
     yield start
+    errors = []
     for tmux_pane in started:
-        tmux_pane.kill()
+        try:
+            tmux_pane.kill()
+        except Exception as error:  # keep cleaning up the others
+            errors.append(error)
+    if errors:
+        raise errors[0]

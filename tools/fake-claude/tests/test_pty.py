@@ -46,13 +46,17 @@ class PtyAgent:
     def close_terminal(self):
         """Close the master side, as when the terminal emulator or tmux pane goes away."""
         self.closing = True
-        self.reader.join()  # a read blocked in another thread would keep the master open
+        self.reader.join(timeout=5)  # a read blocked in another thread would keep the master open
         os.close(self.master)
 
     def stop(self):
+        """Teardown, also after a failed test: kill the stand-in's whole session, reap it, close the pty."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)  # start_new_session: its hooks are in the group
+            except OSError:
+                self.proc.kill()
+            self.proc.wait(timeout=5)
         if not self.closing:
             self.close_terminal()
 
@@ -68,7 +72,10 @@ def pty_agent(sandbox):
 
     yield start
     for agent in agents:
-        agent.stop()
+        try:
+            agent.stop()
+        except Exception:  # keep cleaning up the others
+            pass
 
 
 def test_enables_bracketed_paste_and_draws_the_idle_composer(sandbox, pty_agent):

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from conftest import wait_until
+from conftest import stays_false, wait_until
 
 PERMISSION_TURN = {"turns": [{
     "tools": [
@@ -24,6 +24,10 @@ def start(pane, sandbox, *args, prompt="fix the bug"):
     """The supervisor's launch line: options, then -- and the prompt as one argument."""
     extra = ["--", prompt] if prompt is not None else []
     return pane("--settings", str(sandbox.settings_file), *args, *extra)
+
+
+def no_event_within(sandbox, seconds):
+    return stays_false(sandbox.events, seconds)
 
 
 def after_first_stop(pane, sandbox, *args):
@@ -61,10 +65,10 @@ def test_permission_denied_with_esc_after_a_permission_notification(sandbox, pan
     sandbox.env["FAKE_CLAUDE_PERMISSION_NOTIFY_MS"] = "200"
     agent = start(pane, sandbox)
     sandbox.wait_for_event("PermissionRequest")
-    shown_at = time.monotonic()
     note = sandbox.wait_for_event("Notification")
-    assert time.monotonic() - shown_at >= 0.1
     assert note["notification_type"] == "permission_prompt" and "permission" in note["message"]
+    [asked], [notified] = sandbox.fired_at("PermissionRequest"), sandbox.fired_at("Notification")
+    assert notified - asked >= 0.2  # the configured delay, timed by the stand-in itself
     agent.press("Escape")
     sandbox.wait_for_event("Stop")
     assert [e["tool_name"] for e in sandbox.events() if e["hook_event_name"] == "PostToolUse"] == ["Write"]
@@ -73,18 +77,25 @@ def test_permission_denied_with_esc_after_a_permission_notification(sandbox, pan
 
 def test_keystrokes_restart_the_permission_notification_timer(sandbox, pane):
     sandbox.scenario(PERMISSION_TURN)
-    sandbox.env["FAKE_CLAUDE_PERMISSION_NOTIFY_MS"] = "400"
+    sandbox.env["FAKE_CLAUDE_PERMISSION_NOTIFY_MS"] = "800"
     agent = start(pane, sandbox)
     sandbox.wait_for_event("PermissionRequest")
-    for _ in range(6):  # 0.9 s of arrow keys, each under the 0.4 s delay
+    agent.wait_screen("❯ 1. Yes")
+    asked = time.monotonic()
+    selected = 1
+    while time.monotonic() - asked < 1.2:  # arrow keys for longer than the delay, each well within it
         agent.press("Down")
-        time.sleep(0.15)
+        selected = selected % 3 + 1
+        agent.wait_screen(f"❯ {selected}. ")  # the stand-in has the key
+        time.sleep(0.15)  # pacing: the gap between keystrokes under test
     assert "Notification" not in sandbox.names()
-    agent.press("Up", "Up")
-    time.sleep(0.1)
-    agent.press("Enter")  # option 1 selected again: Yes
+    for _ in range(selected - 1):
+        agent.press("Up")
+    agent.wait_screen("❯ 1. Yes")
+    agent.press("Enter")
     sandbox.wait_for_event("Stop")
     assert sandbox.names().count("PostToolUse") == 2
+    assert "Notification" not in sandbox.names()
 
 
 def test_option_2_remembers_the_tool_for_the_session(sandbox, pane):
@@ -104,8 +115,7 @@ def test_trust_dialog_holds_back_every_hook_until_accepted(sandbox, pane):
     agent = start(pane, sandbox)
     agent.wait_screen("Yes, I trust this folder")
     assert "Quick safety check" in agent.screen() and "2. No, exit" in agent.screen()
-    time.sleep(0.5)
-    assert sandbox.events() == []
+    assert no_event_within(sandbox, 0.5)
     agent.press("1")
     sandbox.wait_for_event("Stop")
     assert sandbox.names()[:2] == ["SessionStart", "UserPromptSubmit"]
@@ -158,8 +168,7 @@ def test_onboarding_comes_first_and_discards_the_session_id(sandbox, pane):
     session_id = str(uuid.uuid4())
     agent = start(pane, sandbox, "--session-id", session_id)
     agent.wait_screen("Choose the text style")
-    time.sleep(0.3)
-    assert sandbox.events() == []
+    assert no_event_within(sandbox, 0.3)
     agent.press("Enter")
     start_event = sandbox.wait_for_event("SessionStart")
     assert start_event["session_id"] != session_id
@@ -178,8 +187,8 @@ def test_typed_reply_with_separate_enter_submits_the_exact_text(sandbox, pane):
 def test_text_and_enter_in_one_burst_stay_in_the_composer(sandbox, pane):
     agent = after_first_stop(pane, sandbox)
     agent.tmux("send-keys", "-l", "--", "hello world", ";", "send-keys", "Enter")
-    time.sleep(0.6)
-    assert sandbox.names().count("UserPromptSubmit") == 1
+    agent.wait_screen("❯ hello world")
+    assert stays_false(lambda: sandbox.names().count("UserPromptSubmit") > 1, 0.6)
     assert "❯ hello world" in agent.screen()
     agent.press("Enter")  # a later, separate Enter submits what is in the composer
     assert sandbox.wait_for_event("UserPromptSubmit", count=2)["prompt"].startswith("hello world")
@@ -198,8 +207,7 @@ def test_bracketed_paste_keeps_newlines_until_a_separate_enter(sandbox, pane):
     agent.paste(text)
     agent.wait_screen("line two; with semicolon;")
     assert sandbox.names().count("UserPromptSubmit") == 1
-    time.sleep(0.15)
-    agent.press("Enter")
+    agent.enter_after_pause()
     assert sandbox.wait_for_event("UserPromptSubmit", count=2)["prompt"] == text
 
 
@@ -208,8 +216,8 @@ def test_ctrl_j_inserts_a_newline(sandbox, pane):
     agent.type("first")
     agent.press("C-j")
     agent.type("second")
-    time.sleep(0.15)
-    agent.press("Enter")
+    agent.wait_screen("  second")
+    agent.enter_after_pause()
     assert sandbox.wait_for_event("UserPromptSubmit", count=2)["prompt"] == "first\nsecond"
 
 
@@ -227,19 +235,24 @@ def test_scenario_turns_are_taken_in_order_within_a_session(sandbox, pane):
 
 
 def test_idle_prompt_notification_after_the_delay_and_typing_resets_it(sandbox, pane):
-    sandbox.env["FAKE_CLAUDE_IDLE_NOTIFY_MS"] = "400"
+    sandbox.env["FAKE_CLAUDE_IDLE_NOTIFY_MS"] = "800"
     agent = after_first_stop(pane, sandbox)
-    stopped = time.monotonic()
     note = sandbox.wait_for_event("Notification")
-    assert time.monotonic() - stopped >= 0.3
     assert note["notification_type"] == "idle_prompt"
+    [stopped], [notified] = sandbox.fired_at("Stop"), sandbox.fired_at("Notification")
+    assert notified - stopped >= 0.8  # the configured delay, timed by the stand-in itself
     agent.type_and_enter("again")
     sandbox.wait_for_event("Stop", count=2)
-    for letter in "abcdef":  # keep typing, each key within the delay
-        agent.type(letter)
-        time.sleep(0.2)
+    agent.wait_screen("? for shortcuts")
+    typed, began = "", time.monotonic()
+    while time.monotonic() - began < 1.4:  # keep typing for longer than the delay, each key within it
+        typed += "abcdefghij"[len(typed) % 10]
+        agent.type(typed[-1])
+        agent.wait_screen(f"❯ {typed}")  # the stand-in has the key
+        time.sleep(0.15)  # pacing: the gap between keystrokes under test
     assert sandbox.names().count("Notification") == 1
     sandbox.wait_for_event("Notification", count=2)
+    assert sandbox.fired_at("Notification")[1] - sandbox.fired_at("Stop")[1] >= 1.4
 
 
 def test_exit_command_fires_session_end_and_exits_0(sandbox, pane):
@@ -254,11 +267,12 @@ def test_exit_command_fires_session_end_and_exits_0(sandbox, pane):
 def test_ctrl_d_exits_only_on_an_empty_composer(sandbox, pane):
     agent = after_first_stop(pane, sandbox)
     agent.type("draft")
+    agent.wait_screen("❯ draft")
     agent.press("C-d")
-    time.sleep(0.3)
-    assert agent.is_running()
+    assert stays_false(lambda: agent.dead_status() is not None, 0.3)
+    assert agent.is_running() and agent.composer() == "draft"
     agent.press("BSpace", "BSpace", "BSpace", "BSpace", "BSpace")
-    time.sleep(0.1)
+    assert wait_until(lambda: agent.composer() == ""), agent.screen()
     agent.press("C-d")
     assert agent.wait_exit() == 0
     assert sandbox.wait_for_event("SessionEnd")["reason"] == "prompt_input_exit"
@@ -271,9 +285,8 @@ def test_esc_interrupts_a_busy_turn_without_stop(sandbox, pane):
     agent.wait_screen("esc to interrupt")
     agent.press("Escape")
     agent.wait_screen("Interrupted")
-    time.sleep(0.3)
-    assert "Stop" not in sandbox.names()
-    assert "esc to interrupt" not in agent.screen()
+    assert wait_until(lambda: "esc to interrupt" not in agent.screen()), agent.screen()
+    assert stays_false(lambda: "Stop" in sandbox.names(), 0.3)
     agent.type_and_enter("go on")
     assert sandbox.wait_for_event("Stop")["last_assistant_message"] == "quick"
 
