@@ -45,14 +45,14 @@ extension TaskRunner {
     /// The agent's first hook moves the task on as usual. Returns the tasks it changed.
     @discardableResult
     public func watchStartups(now: Double = Date().timeIntervalSince1970) async -> [Int64] {
+        var changed = await releaseInterruptedLaunches(now: now)
         let timeout = startTimeout
-        guard timeout > 0 else { return [] }
+        guard timeout > 0 else { return changed }
         let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter { task in
             guard task.paneID != nil, let started = task.startedAt, now - started >= timeout else { return false }
             return task.status == .processing && task.statusDetail == nil
                 || task.status == .blocked && task.statusDetail?.hasPrefix(StatusMachine.startupWaitPrefix) == true
         }
-        var changed: [Int64] = []
         for task in candidates {
             guard let pane = task.paneID, let started = task.startedAt else { continue }
             let last = try? store.lastEvent(taskID: task.id)
@@ -66,6 +66,28 @@ extension TaskRunner {
             }
         }
         return changed
+    }
+
+    /// How long a launch may hold a slot without a pane before it is taken as interrupted.
+    static let launchGrace: Double = 120
+
+    /// A task that claimed a slot but whose launching process ended before the agent started
+    /// (killed mid-launch) would hold the slot for ever: after ``launchGrace`` it fails, saying so.
+    func releaseInterruptedLaunches(now: Double) async -> [Int64] {
+        let stuck = ((try? store.listTasks(TaskFilter(status: .processing))) ?? []).filter {
+            $0.paneID == nil && $0.statusDetail == "starting" && now - $0.updatedAt >= Self.launchGrace
+        }
+        var released: [Int64] = []
+        for task in stuck {
+            let detail = "the launch was interrupted before the agent started (its process ended); run it again"
+            if (try? store.setStatusIfQuiet(
+                id: task.id, expecting: [.processing], lastEventID: try? store.lastEventID(taskID: task.id), to: .failed,
+                detail: detail, cause: .system)) == true {
+                released.append(task.id)
+            }
+        }
+        if !released.isEmpty { await startQueued() }
+        return released
     }
 
     /// Waits until task `id` reports its first hook since its launch, or `start_timeout` passes and

@@ -569,7 +569,12 @@ extension TaskRunner {
         public var lines: [Data]
         /// The offset just past the last complete line (read from here next time).
         public var nextOffset: Int64
+        /// More of the file may follow right away (the read stopped at its size limit).
+        public var more: Bool
     }
+
+    /// How much of a transcript one read brings: reads stream, a long transcript is never held whole.
+    public static let transcriptChunk: Int64 = 4 << 20
 
     /// The agent's transcript (JSONL, one record a line) of a task from byte `offset`, read in the
     /// sandbox the task ran in. The path is the one the agent reported (`transcript_path`, never
@@ -581,7 +586,7 @@ extension TaskRunner {
         let site = try await site(for: task)
         let read: Data?
         do {
-            read = try await site.sandbox.bytes(of: path, from: offset)
+            read = try await site.sandbox.bytes(of: path, from: offset, limit: Self.transcriptChunk)
         } catch let e as SandboxError {
             throw TaskError.failed("cannot read \(path): \(e)")
         }
@@ -595,6 +600,9 @@ extension TaskRunner {
             if !line.isEmpty { lines.append(Data(line)) }
             start = newline + 1
         }
-        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + Int64(start - data.startIndex))
+        let full = Int64(data.count) >= Self.transcriptChunk
+        // A single line longer than a chunk is skipped rather than read without end.
+        let consumed = lines.isEmpty && full ? Int64(data.count) : Int64(start - data.startIndex)
+        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + consumed, more: full)
     }
 }

@@ -71,11 +71,13 @@ extension Sandbox {
     }
 
     /// The bytes of the file at `path` from byte `offset` on (`tail -c +N`, one command however
-    /// remote the sandbox), or nil when there is no such file. Read-only: run again on a lost
+    /// remote the sandbox), at most `limit` of them, or nil when there is no such file. Read-only: run again on a lost
     /// connection.
-    public func bytes(of path: String, from offset: Int64) async throws -> Data? {
-        let script = #"[ -e "$1" ] || exit 3; exec tail -c "+$2" "$1""#
-        let r = try await probe(["sh", "-c", script, "sh", path, String(offset + 1)])
+    public func bytes(of path: String, from offset: Int64, limit: Int64? = nil) async throws -> Data? {
+        let script = limit == nil
+            ? #"[ -e "$1" ] || exit 3; exec tail -c "+$2" "$1""#
+            : #"[ -e "$1" ] || exit 3; tail -c "+$2" "$1" | head -c "$3""#
+        let r = try await probe(["sh", "-c", script, "sh", path, String(offset + 1)] + (limit.map { [String($0)] } ?? []))
         if r.status == 3 { return nil }
         guard r.status == 0 else { throw SandboxError.commandFailed(argv: ["tail", path], status: r.status, stderr: r.stderrText) }
         return r.stdout

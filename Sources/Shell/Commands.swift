@@ -377,7 +377,7 @@ struct HistoryCommand: ParsableCommand, ShellCommand {
     }
 
     mutating func run(_ ctx: CommandContext) throws {
-        for e in try ctx.store().history(limit: count, search: search) {
+        try ctx.store().forEachHistory(limit: count, search: search) { e in
             let status = e.exitStatus.map { $0 == 0 ? "  " : ctx.style.red(String($0)) } ?? " ?"
             ctx.out.line(Render.pad(String(e.id), 5) + " " + ctx.style.dim(formatTimestamp(e.createdAt).prefix(19).replacingOccurrences(of: "T", with: " ")) + " " + status + " " + e.line)
         }

@@ -242,34 +242,87 @@ struct Events: ParsableCommand, ShellCommand {
     @Flag(help: "Keep printing new events until Ctrl-C.")
     var follow = false
 
+    @Option(help: ArgumentHelp("At most N events, oldest first.", valueName: "N"))
+    var limit: String?
+
+    @Option(help: ArgumentHelp("Only the newest N events.", valueName: "N"))
+    var tail: String?
+
+    @Option(help: ArgumentHelp("Only events stored since TIME (2026-12-03T08:00:00Z, 2026-12-03, or 10m, 2h, 3d ago).", valueName: "time"))
+    var since: String?
+
+    func validate() throws {
+        if limit != nil && tail != nil { throw ValidationError("give --limit or --tail, not both") }
+        _ = try CountOption.parse(limit, "--limit")
+        _ = try CountOption.parse(tail, "--tail")
+        _ = try TimeOption.parse(since)
+    }
+
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
         let taskID = try task.id()
         _ = try ctx.store().task(id: taskID)
         ctx.catchUpRemote(taskID: taskID)
+        var filter = EventFilter(
+            taskID: taskID, since: try TimeOption.parse(since), limit: try CountOption.parse(limit, "--limit"),
+            tail: try CountOption.parse(tail, "--tail"))
+        var writer = EventWriter { ctx.out.write(bytes: $0) }
+        defer { writer.release() }
+        let json = json
+        let style = ctx.style
+        let store = try ctx.store()
         var last: Int64 = 0
-        let print: (StoredEvent) -> Void = { [json] e in
-            if json {
-                ctx.out.line(JSONText.render(JSONText.event(e)))
-            } else {
-                ctx.out.line(ctx.style.dim(formatTimestamp(e.receivedAt)) + " " + Render.pad(e.event, 18)
-                    + (e.toolName.map { $0 + "  " } ?? "") + e.summary)
+        let printAll: (EventFilter) throws -> Void = { f in
+            try store.forEachRawEvent(f) { e in
+                if json { writer.json(e) } else { writer.text(e, style: style) }
+                last = e.id
             }
+            writer.flush()
+            ctx.out.flush()
         }
-        for e in try ctx.store().events(taskID: taskID, limit: 1_000_000) {
-            print(e)
-            last = e.id
-        }
-        ctx.out.flush()
+        try printAll(filter)
         guard follow else { return }
         try FollowLoop.poll(ctx) {
             try runBlocking { try await runner.catchUp(taskID: taskID) }
-            for e in try ctx.store().events(taskID: taskID, afterID: last) {
-                print(e)
-                last = e.id
-            }
-            ctx.out.flush()
+            filter = EventFilter(taskID: taskID, afterID: last)
+            try printAll(filter)
         }
+    }
+}
+
+/// A count option (`--limit`, `--tail`): a whole number above 0.
+enum CountOption {
+    static func parse(_ text: String?, _ name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let n = Int(text), n > 0 else { throw TaskError.usage("\(name) takes a whole number above 0, not '\(text)'") }
+        return n
+    }
+}
+
+/// A time option (`--since`): RFC 3339 (`2026-12-03T08:00:00Z`), a date (`2026-12-03`, UTC), or an
+/// age (`90s`, `10m`, `2h`, `3d`).
+enum TimeOption {
+    static func parse(_ text: String?, now: Double = Date().timeIntervalSince1970) throws -> Double? {
+        guard let text else { return nil }
+        if let unit = text.last, let n = Double(text.dropLast()), n >= 0 {
+            let scale: Double? = switch unit {
+            case "s": 1
+            case "m": 60
+            case "h": 3600
+            case "d": 86400
+            default: nil
+            }
+            if let scale { return now - n * scale }
+        }
+        let full = ISO8601DateFormatter()
+        full.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let plain = ISO8601DateFormatter()
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        for f in [full, plain, day] {
+            if let d = f.date(from: text) { return d.timeIntervalSince1970 }
+        }
+        throw TaskError.usage("--since takes a time such as 2026-12-03T08:00:00Z, a date such as 2026-12-03, or an age such as 10m, 2h or 3d; not '\(text)'")
     }
 }
 

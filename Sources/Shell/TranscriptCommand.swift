@@ -25,19 +25,22 @@ struct Transcript: ParsableCommand, ShellCommand {
         _ = try ctx.store().task(id: taskID)
         var offset: Int64 = 0
         let raw = json
+        // Read and printed a chunk at a time: a long transcript is never held whole.
         let show: () throws -> Bool = {
-            let from = offset
-            guard let chunk = try runBlocking({ try await runner.transcript(taskID: taskID, from: from) }) else { return false }
-            for line in chunk.lines {
-                if raw {
-                    ctx.out.line(String(decoding: line, as: UTF8.self))
-                } else {
-                    for text in TranscriptLine.render(line, style: ctx.style) { ctx.out.line(text) }
+            while true {
+                let from = offset
+                guard let chunk = try runBlocking({ try await runner.transcript(taskID: taskID, from: from) }) else { return false }
+                for line in chunk.lines {
+                    if raw {
+                        ctx.out.line(String(decoding: line, as: UTF8.self))
+                    } else {
+                        for text in TranscriptLine.render(line, style: ctx.style) { ctx.out.line(text) }
+                    }
                 }
+                offset = chunk.nextOffset
+                ctx.out.flush()
+                if !chunk.more || offset == from { return true }
             }
-            offset = chunk.nextOffset
-            ctx.out.flush()
-            return true
         }
         let found = try show()
         guard follow else {

@@ -306,6 +306,8 @@ struct SpriteLiveTests {
         try await first.type("run 1")
         try await first.press("Enter")
         try await first.waitFor(text: "sprite: live", timeout: 30)
+        // The live session starts when the slot is claimed; the drops begin once the agent runs.
+        try await first.waitFor(text: "#1 started on the sprite", timeout: 60)
         for _ in 0..<20 {
             try await Task.sleep(for: .milliseconds(120))
             try await sim.admin("drop")

@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Which stored events a read returns.
+public struct EventFilter: Sendable {
+    public var taskID: Int64?
+    /// Only events with a larger id.
+    public var afterID: Int64 = 0
+    /// Only events stored at or after this time (seconds since 1970).
+    public var since: Double?
+    /// At most this many, oldest first.
+    public var limit: Int?
+    /// Only the newest this many (still printed oldest first).
+    public var tail: Int?
+
+    public init(taskID: Int64? = nil, afterID: Int64 = 0, since: Double? = nil, limit: Int? = nil, tail: Int? = nil) {
+        self.taskID = taskID
+        self.afterID = afterID
+        self.since = since
+        self.limit = limit
+        self.tail = tail
+    }
+}
+
+extension TaskStore {
+    /// One stored event as SQLite holds it, valid only inside the callback: `events` prints
+    /// 300 000 of them without a String or an allocation per field.
+    public struct RawEventRow {
+        public var id: Int64
+        public var taskID: Int64?
+        public var event: UnsafeBufferPointer<UInt8>
+        public var toolName: UnsafeBufferPointer<UInt8>?
+        public var summary: UnsafeBufferPointer<UInt8>
+        public var raw: UnsafeBufferPointer<UInt8>
+        public var appendedAt: Double?
+        public var receivedAt: Double
+        public var offset: Int64
+    }
+
+    /// Calls `body` with each event of the filter, oldest first, as SQLite steps through them
+    /// (one read transaction; memory does not grow with the number of events).
+    public func forEachRawEvent(_ filter: EventFilter, _ body: (RawEventRow) throws -> Void) throws {
+        try read { db in
+            var conditions = ["id > ?"]
+            var args: StatementArguments = [filter.afterID]
+            if let t = filter.taskID {
+                conditions.append("task_id = ?")
+                _ = args.append(contentsOf: [t])
+            }
+            if let since = filter.since {
+                conditions.append("received_at >= ?")
+                _ = args.append(contentsOf: [since])
+            }
+            let columns = "id, task_id, event, tool_name, summary, raw_json, appended_at, received_at, source_offset"
+            var sql = "SELECT \(columns) FROM hook_events WHERE " + conditions.joined(separator: " AND ")
+            if let tail = filter.tail {
+                sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT \(tail)) ORDER BY id"
+            } else {
+                sql += " ORDER BY id"
+            }
+            if let limit = filter.limit { sql += " LIMIT \(limit)" }
+            let statement = try db.makeStatement(sql: sql)
+            statement.arguments = args
+            let s = statement.sqliteStatement
+            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+                guard let p = sqlite3_column_text(s, column) else { return nil }
+                return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, column)))
+            }
+            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+            defer { sqlite3_reset(s) }
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                try body(RawEventRow(
+                    id: sqlite3_column_int64(s, 0),
+                    taskID: sqlite3_column_type(s, 1) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 1),
+                    event: text(2) ?? empty, toolName: text(3), summary: text(4) ?? empty, raw: text(5) ?? empty,
+                    appendedAt: sqlite3_column_type(s, 6) == SQLITE_NULL ? nil : sqlite3_column_double(s, 6),
+                    receivedAt: sqlite3_column_double(s, 7), offset: sqlite3_column_int64(s, 8)))
+            }
+        }
+    }
+
+    /// Calls `body` with each history entry, newest `limit` of them, oldest first, as read.
+    public func forEachHistory(limit: Int, search: String? = nil, _ body: (HistoryEntry) throws -> Void) throws {
+        try read { db in
+            var sql = "SELECT id, line, exit_status, created_at FROM history"
+            var args: StatementArguments = []
+            if let search, !search.isEmpty {
+                sql += " WHERE instr(line, ?) > 0"
+                _ = args.append(contentsOf: [search])
+            }
+            sql = "SELECT * FROM (\(sql) ORDER BY id DESC LIMIT ?) ORDER BY id"
+            _ = args.append(contentsOf: [limit])
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: args)
+            while let r = try rows.next() {
+                try body(HistoryEntry(id: r[0], line: r[1], exitStatus: r[2], createdAt: r[3]))
+            }
+        }
+    }
+}
