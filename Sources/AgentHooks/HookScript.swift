@@ -35,11 +35,18 @@ public enum HookScript {
     /// A POSIX `sh` function `task_append_line <log> <line>` that appends `<line>` and a newline to
     /// `<log>` under an exclusive lock: `flock` on the log itself when the command exists, otherwise
     /// a lock directory `<log>.lock` (taken over after about 3 s, in case a writer died holding it).
+    /// With flock, a writer that got the lock on a file that is no longer the log (rotated away
+    /// meanwhile) opens the log again, so no line lands in a rotated file.
     /// Every writer of a hook log uses it — the hook script and the pane script's exit record.
     public static let appendFunction: String = """
         task_append_line() {
           if command -v flock >/dev/null 2>&1; then
-            { flock -x 9; printf '%s\\n' "$2" >&9; } 9>>"$1"
+            _task_n=0
+            while [ "$_task_n" -lt 20 ]; do
+              _task_n=$((_task_n + 1))
+              { flock -x 9; [ /dev/fd/9 -ef "$1" ] && printf '%s\\n' "$2" >&9; } 9>>"$1" && return 0
+            done
+            printf '%s\\n' "$2" >>"$1"
           else
             _task_n=0
             while ! mkdir "$1.lock" 2>/dev/null; do

@@ -23,6 +23,8 @@ public final class TaskRunner: Sendable {
     private let liveSources = Mutex<Set<String>>([])
     /// Serializes local catch-ups in this process.
     private let ingestLock = Mutex(())
+    /// Things to tell the user (a hook log replaced by hand…), taken by the shell or the command.
+    let notices = Mutex<[String]>([])
 
     /// The hook-log source name of the local sandbox.
     public static let localSource = "local"
@@ -80,52 +82,68 @@ public final class TaskRunner: Sendable {
     // MARK: - Ingestion
 
     /// Stores every complete line of the local hook log past the stored offset (and shows them to
-    /// the listener, when one is set); returns how many lines it stored.
+    /// the listener, when one is set); returns how many lines it stored. A log that was rotated
+    /// (or replaced by hand) is read from the start of its new generation; a fully stored log
+    /// past the rotation size is rotated.
     @discardableResult
     public func catchUp() throws -> Int {
         let collect = listener.withLock { $0 != nil }
         let (count, events): (Int, [IngestedEvent]) = try ingestLock.withLock { _ in
-            let offset = try store.hookOffset(source: Self.localSource)
             let fd = open(local.hookLog, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { return (0, []) }
             defer { close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0, Int64(info.st_size) > offset, lseek(fd, off_t(offset), SEEK_SET) == off_t(offset) else {
-                return (0, [])
-            }
-            let reader = HookLogReader(fd: fd, offset: offset)
-            defer { reader.close() }
+            guard fstat(fd, &info) == 0 else { return (0, []) }
+            let size = Int64(info.st_size)
+            let state = try generation(of: local, file: HookLogFile(id: "\(info.st_dev):\(info.st_ino)", size: size))
             var count = 0
             var all: [IngestedEvent] = []
-            while let batch = reader.next() {
-                count += batch.lines.count
-                all += try store.ingest(source: Self.localSource, lines: batch.lines, newOffset: batch.committed, collect: collect)
-                reader.recycle(batch)
+            if size > state.offset, lseek(fd, off_t(state.offset), SEEK_SET) == off_t(state.offset) {
+                let reader = HookLogReader(fd: fd, offset: state.offset)
+                defer { reader.close() }
+                while let batch = reader.next() {
+                    count += batch.lines.count
+                    all += try store.ingest(
+                        source: Self.localSource, generation: state.generation, lines: batch.lines, newOffset: batch.committed,
+                        collect: collect)
+                    reader.recycle(batch)
+                }
             }
             return (count, all)
         }
         deliver(events)
+        try rotateIfDue(local)
         return count
     }
 
-    /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox).
+    /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox,
+    /// which also says which file it read).
     public func catchUp(site: Site) async throws {
         if site.kind == .local {
             try catchUp()
             return
         }
-        let offset = try store.hookOffset(source: site.source)
-        let data: Data?
+        var state = try store.hookSource(site.source)
+        let read: (file: HookLogFile, data: Data)?
         do {
-            data = try await site.sandbox.bytes(of: site.hookLog, from: offset)
+            read = try await HookLogFile.read(site.hookLog, from: state.offset, in: site.sandbox)
+            if let file = read?.file {
+                let now = try generation(of: site, file: file, known: state)
+                if now.generation != state.generation {
+                    state = now
+                    return try await catchUp(site: site)
+                }
+            }
         } catch let e as SandboxError {
             throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(e)")
         }
-        guard let data else { return }
-        var splitter = HookLineSplitter(startOffset: offset)
-        let lines = splitter.feed(data)
-        guard !lines.isEmpty else { return }
-        deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source))
+        guard let read else { return }
+        var splitter = HookLineSplitter(startOffset: state.offset)
+        let lines = splitter.feed(read.data)
+        if !lines.isEmpty {
+            deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source, generation: state.generation))
+        }
+        try await rotateIfDue(site, file: read.file)
     }
 
     /// Catches up the site `task` runs on (the local log only, when its sprite is not reachable yet).
@@ -135,10 +153,11 @@ public final class TaskRunner: Sendable {
         try await catchUp(site: site)
     }
 
-    /// Stores lines read from a hook log (by a catch-up or a live tail).
-    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String, collect: Bool = true) throws -> [IngestedEvent] {
+    /// Stores lines read from a hook log (by a catch-up or a live tail) of `generation`.
+    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String, generation: Int64,
+                collect: Bool = true) throws -> [IngestedEvent] {
         let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }
-        return try store.ingest(source: source, lines: logLines, newOffset: committed, collect: collect)
+        return try store.ingest(source: source, generation: generation, lines: logLines, newOffset: committed, collect: collect)
     }
 
     func deliver(_ events: [IngestedEvent]) {
@@ -146,24 +165,31 @@ public final class TaskRunner: Sendable {
         listener.withLock { $0 }?(events)
     }
 
-    /// Ingests lines a live tail of `source` read; delivers them and starts queued tasks when one finished.
-    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64, source: String = localSource) async throws {
+    /// Ingests lines a live tail of `source` read (of the generation the tail was started for:
+    /// ``HookLogMoved`` when the log moved on meanwhile); delivers them and starts queued tasks when one finished.
+    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64, tail: HookLogTail, source: String = localSource) async throws {
         let events = try source == Self.localSource
-            ? ingestLock.withLock { _ in try ingest(lines, committed: committed, source: source) }
-            : ingest(lines, committed: committed, source: source)
+            ? ingestLock.withLock { _ in try ingest(lines, committed: committed, source: source, generation: tail.generation) }
+            : ingest(lines, committed: committed, source: source, generation: tail.generation)
         deliver(events)
         if events.contains(where: { $0.transition?.status.isFinished == true }) {
             await startQueued()
         }
     }
 
-    /// A live tail of `site`'s hook log from the stored offset.
-    public func liveTail(site: Site? = nil) throws -> HookLogTail {
+    /// A live tail of `site`'s hook log from the stored offset of its current generation (caught
+    /// up first, so a rotated log is followed in its new file). The tail ends by itself when the
+    /// log is rotated or replaced: start a new one.
+    public func liveTail(site: Site? = nil) async throws -> HookLogTail {
         let site = site ?? local
         if site.kind == .local {
             try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
         }
-        var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: try store.hookOffset(source: site.source))
+        try await catchUp(site: site)
+        let state = try store.hookSource(site.source)
+        var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: state.offset)
+        tail.generation = state.generation
+        tail.fileID = state.fileID
         if site.kind == .local { tail.watchedPID = getpid() }
         return tail
     }

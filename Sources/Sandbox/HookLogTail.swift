@@ -3,9 +3,10 @@ import AgentHooks
 /// Follows a hook log in a ``Sandbox`` from a byte offset, delivering complete lines with exact
 /// end offsets (``HookLineSplitter``), for exactly-once ingestion.
 ///
-/// It runs `tail -c +<offset+1> -F <path>` through ``Sandbox/stream(_:)`` (after waiting for the file
-/// to exist), so it works the same over a remote exec. The log must only ever be appended to:
-/// `tail` restarts from the top of a truncated or replaced file, which offsets cannot express.
+/// It runs `tail -c +<offset+1> -f` on the log through ``Sandbox/stream(_:)`` (after waiting for the
+/// file to exist), so it works the same over a remote exec. It follows the file it opened, and
+/// ends when the path names another file (the log was rotated or replaced): offsets belong to one
+/// file, so the reader starts a new tail for the new generation.
 public struct HookLogTail: Sendable {
     /// Where the log is.
     public let sandbox: any Sandbox
@@ -33,16 +34,33 @@ public struct HookLogTail: Sendable {
     /// With ``watchedPID`` set, the wait and `tail` itself (GNU `--pid`) end when that process dies,
     /// so a reader that is killed leaves no tail behind.
     public var command: [String] {
-        guard let pid = watchedPID else {
-            let script = #"while [ ! -e "$1" ]; do sleep "$3"; done; exec tail -c "+$2" -F "$1" 2>/dev/null"#
-            return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval)]
-        }
-        let script = #"while [ ! -e "$1" ]; do kill -0 "$4" 2>/dev/null || exit 0; sleep "$3"; done; exec tail -c "+$2" -F --pid="$4" "$1" 2>/dev/null"#
-        return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval), String(pid)]
+        // fd 3 holds the file that was opened; tail follows it (not the name); the loop ends the
+        // stream when the path names another file, or when the watched process is gone.
+        let script = #"""
+            while [ ! -e "$1" ]; do { [ -z "$4" ] || kill -0 "$4" 2>/dev/null; } || exit 0; sleep "$3"; done
+            exec 3<"$1" || exit 0
+            [ -z "$5" ] || [ "$(stat -L -c '%d:%i' /dev/fd/3)" = "$5" ] || exit 0
+            tail -c "+$2" -f -s 0.5 --pid=$$ /dev/fd/3 2>/dev/null &
+            t=$!
+            trap 'kill "$t" 2>/dev/null; exit 0' TERM HUP INT
+            while kill -0 "$t" 2>/dev/null; do
+              { [ -z "$4" ] || kill -0 "$4" 2>/dev/null; } || break
+              [ /dev/fd/3 -ef "$1" ] || { sleep 0.2; break; }
+              sleep 0.3
+            done
+            kill "$t" 2>/dev/null
+            exit 0
+            """#
+        return ["sh", "-c", script, "sh", path, String(startOffset + 1), String(pollInterval),
+                watchedPID.map(String.init) ?? "", fileID ?? ""]
     }
 
     /// A process whose death ends the tail (the reading shell's, for a local log); nil for none.
     public var watchedPID: Int32?
+    /// The generation of the log's source this tail reads (the reader stores lines under it).
+    public var generation: Int64 = 0
+    /// The file (`dev:inode`) the offset belongs to; the tail ends at once when the path names another.
+    public var fileID: String?
 
     /// The lines, in batches: each batch holds the complete lines of one chunk read; an empty
     /// batch says the stream is connected (a sandbox whose stream can drop sends one on connecting);

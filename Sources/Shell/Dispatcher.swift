@@ -31,6 +31,7 @@ public final class Dispatcher {
             _ = try? runBlocking { await runner.startQueued() }
         }
         _ = try? runBlocking { await runner.watchStartups() }
+        for notice in runner.takeNotices() { ctx.err.line("task: " + notice) }
     }
 
     /// The last catch-up failed (said once in a shell until it recovers).

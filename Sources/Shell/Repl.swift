@@ -109,11 +109,16 @@ extension Repl {
         liveFeed = Task.detached {
             while !Task.isCancelled {
                 do {
-                    let tail = try runner.liveTail()
+                    // A tail ends by itself when the log is rotated: the next one reads the new file.
+                    let tail = try await runner.liveTail()
                     for try await batch in tail.lines() {
                         guard let last = batch.last else { continue }
-                        try await runner.ingestLive(batch, committed: last.endOffset)
+                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail)
                     }
+                    for notice in runner.takeNotices() { Console.shared.printAbove("task: " + notice) }
+                    continue
+                } catch is HookLogMoved {
+                    continue
                 } catch {
                     if Task.isCancelled { return }
                     Console.shared.printAbove("task: hook log: \(error); retrying")
@@ -187,7 +192,8 @@ enum SpriteFeed {
                 do {
                     let site = try await runner.site(.sprite)
                     source = site.source
-                    for try await batch in try runner.liveTail(site: site).lines() {
+                    let tail = try await runner.liveTail(site: site)
+                    for try await batch in tail.lines() {
                         guard let last = batch.last else {
                             runner.setLive(site.source, true)
                             failures = 0
@@ -195,7 +201,7 @@ enum SpriteFeed {
                             for line in await runner.reconcile(site: site) { Console.shared.printAbove(line) }
                             continue
                         }
-                        try await runner.ingestLive(batch, committed: last.endOffset, source: site.source)
+                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
                         if batch.contains(where: { $0.record.event == "AgentExit" }) {
                             for line in await runner.pullFinished() { Console.shared.printAbove(line) }
                         }

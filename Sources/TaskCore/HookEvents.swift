@@ -36,11 +36,80 @@ public struct LogLine: Sendable {
     }
 }
 
+/// Where ingestion of one hook log stands: the file's generation, the byte offset up to which
+/// every line of it is stored, and which file that is.
+public struct HookSourceState: Sendable, Equatable {
+    public var offset: Int64
+    public var generation: Int64
+    /// `dev:inode` of the log file this generation reads; nil before it was first seen.
+    public var fileID: String?
+    /// The file task rotated away (so a new file in its place is expected, not reported).
+    public var rotatedID: String?
+
+    /// The `source` value stored with this generation's events.
+    public func eventSource(_ source: String) -> String { generation == 0 ? source : "\(source)#\(generation)" }
+}
+
+/// The hook log was rotated or replaced since the reader started: start it again from the
+/// store's state (nothing was stored).
+public struct HookLogMoved: Error, CustomStringConvertible {
+    public var description: String { "the hook log moved to a new generation" }
+}
+
 extension TaskStore {
-    /// The byte offset of `source` (a hook log) up to which every line is stored.
+    /// The byte offset of `source` (a hook log) up to which every line of its current generation is stored.
     public func hookOffset(source: String) throws -> Int64 {
-        try read { db in
-            try Int64.fetchOne(db, sql: "SELECT byte_offset FROM hook_sources WHERE source = ?", arguments: [source]) ?? 0
+        try hookSource(source).offset
+    }
+
+    /// Where ingestion of `source` stands.
+    public func hookSource(_ source: String) throws -> HookSourceState {
+        try read { db in try Self.hookSource(db, source) }
+    }
+
+    static func hookSource(_ db: Database, _ source: String) throws -> HookSourceState {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT byte_offset, generation, file_id, rotated_id FROM hook_sources WHERE source = ?", arguments: [source])
+        else { return HookSourceState(offset: 0, generation: 0, fileID: nil) }
+        return HookSourceState(offset: row[0], generation: row[1], fileID: row[2], rotatedID: row[3])
+    }
+
+    /// Records which file generation `generation` of `source` reads (the first time it is seen).
+    public func setHookFile(source: String, generation: Int64, fileID: String) throws {
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO hook_sources (source, byte_offset, updated_at, generation, file_id) VALUES (?, 0, ?, ?, ?)
+                    ON CONFLICT(source) DO UPDATE SET file_id = excluded.file_id
+                    WHERE hook_sources.generation = excluded.generation AND hook_sources.file_id IS NULL
+                    """,
+                arguments: [source, now(), generation, fileID])
+        }
+    }
+
+    /// Notes, before renaming it, that task rotates the file `fileID` of `source` away.
+    public func markRotating(source: String, fileID: String) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE hook_sources SET rotated_id = ? WHERE source = ?", arguments: [fileID, source])
+        }
+    }
+
+    /// Starts the next generation of `source` — the file `fileID`, read from its first byte — if
+    /// `from` is still the current one (of several processes noticing, one switches). Returns
+    /// the state after, and whether this call made the switch.
+    public func startHookGeneration(source: String, from: HookSourceState, fileID: String) throws -> (HookSourceState, switched: Bool) {
+        try write { db in
+            let now = TaskCore.now()
+            try db.execute(
+                sql: """
+                    INSERT INTO hook_sources (source, byte_offset, updated_at, generation, file_id) VALUES (?, 0, ?, ?, ?)
+                    ON CONFLICT(source) DO UPDATE SET byte_offset = 0, generation = excluded.generation,
+                        file_id = excluded.file_id, updated_at = excluded.updated_at
+                    WHERE hook_sources.generation = ?
+                    """,
+                arguments: [source, now, from.generation + 1, fileID, from.generation])
+            let switched = db.changesCount > 0
+            return (try Self.hookSource(db, source), switched)
         }
     }
 
@@ -49,10 +118,13 @@ extension TaskStore {
     /// before and are skipped: after a crash or a restart nothing is stored twice.
     /// `pane` checks an `AgentExit` against the task's current pane (an exit from an older run
     /// changes nothing). Returns what was stored when `collect` (to show it), else nothing.
+    /// Lines read from an older `generation` than the store's are refused with ``HookLogMoved``.
     @discardableResult
-    public func ingest(source: String, lines: [LogLine], newOffset: Int64, collect: Bool = true) throws -> [IngestedEvent] {
+    public func ingest(source: String, generation: Int64 = 0, lines: [LogLine], newOffset: Int64, collect: Bool = true) throws -> [IngestedEvent] {
         try write { db in
-            let stored = try Int64.fetchOne(db, sql: "SELECT byte_offset FROM hook_sources WHERE source = ?", arguments: [source]) ?? 0
+            let state = try Self.hookSource(db, source)
+            guard state.generation == generation else { throw HookLogMoved() }
+            let stored = state.offset
             guard newOffset > stored else { return [] }
             let received = now()
             var result: [IngestedEvent] = []
@@ -63,7 +135,7 @@ extension TaskStore {
                 """)
             let statement = insert.sqliteStatement
             let connection = db.sqliteConnection
-            var sourceText = source
+            var sourceText = state.eventSource(source)
             // Each task is read once per batch and kept up to date as events change it.
             var tasks: [Int64: TaskRecord?] = [:]
             for k in lines.indices where lines[k].endOffset > stored {
@@ -75,7 +147,7 @@ extension TaskStore {
                 sqlite3_bind_int64(statement, 7, endOffset)
                 if let t = lines[k].record.appendedAt { sqlite3_bind_double(statement, 8, t) } else { sqlite3_bind_null(statement, 8) }
                 sqlite3_bind_double(statement, 9, received)
-                var eventText = lines[k].record.event, summary = lines[k].record.summary, raw = lines[k].record.raw
+                var eventText = lines[k].record.event, summary = lines[k].record.summary, raw = Self.boundedRaw(lines[k].record)
                 let rc = eventText.withUTF8 { e in
                     summary.withUTF8 { su in
                         raw.withUTF8 { ra in
@@ -108,7 +180,7 @@ extension TaskStore {
                 let r = lines[k].record
                 let event = StoredEvent(
                     id: sqlite3_last_insert_rowid(connection), taskID: r.taskID, event: r.event, toolName: r.toolName,
-                    summary: r.summary, rawJSON: r.raw, source: source, sourceOffset: endOffset,
+                    summary: r.summary, rawJSON: r.raw, source: sourceText, sourceOffset: endOffset,
                     appendedAt: r.appendedAt, receivedAt: received)
                 result.append(IngestedEvent(event: event, record: r, transition: transition, taskTitle: title))
             }
@@ -121,6 +193,23 @@ extension TaskStore {
                 arguments: [source, newOffset, received])
             return result
         }
+    }
+
+    /// The longest raw hook line stored whole. Past it the row keeps the line's identity and its
+    /// first bytes under a `truncated` marker (the agent's transcript keeps the whole).
+    public static let maxRawBytes = 256 * 1024
+
+    /// `record.raw`, or for a line over ``maxRawBytes`` a JSON object that says so:
+    /// `{"task":3,"event":"PostToolUse","ts":…,"truncated":{"bytes":N},"head":"<its first 64 KiB>"}`.
+    static func boundedRaw(_ record: HookRecord) -> String {
+        let bytes = record.raw.utf8.count
+        guard bytes > maxRawBytes else { return record.raw }
+        let head = String(decoding: Array(record.raw.utf8.prefix(64 * 1024)), as: UTF8.self)
+        var out = "{\"task\":" + (record.taskID.map(String.init) ?? "null") + ",\"event\":"
+        JSONString.append(record.event, to: &out)
+        out += ",\"ts\":" + (record.appendedAt.map { String($0) } ?? "null") + ",\"truncated\":{\"bytes\":\(bytes)},\"head\":"
+        JSONString.append(head, to: &out)
+        return out + "}"
     }
 
     private static func bind(_ statement: OpaquePointer?, _ index: Int32, _ value: Int64?) {
@@ -291,5 +380,26 @@ extension TaskStore {
             try Int64.fetchAll(
                 db, sql: "SELECT id FROM tasks WHERE pull_when_done = 1 AND status IN ('done','failed','cancelled') ORDER BY id")
         }
+    }
+}
+
+/// Writes a JSON string literal.
+enum JSONString {
+    static func append(_ s: String, to out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        out += "\""
     }
 }

@@ -97,6 +97,18 @@ public enum Schema {
                 CREATE INDEX task_logs_status_changes ON task_logs(id) WHERE kind = 'status';
                 """)
         }
+        m.registerMigration("v5-hook-log-generations") { db in
+            // A hook log is rotated once everything in it is stored: the file that takes its
+            // place is a new generation of the source, read from its first byte, its events
+            // stored under `<source>#<generation>` (offsets restart, so (source, offset) stays
+            // unique). `file_id` (`dev:inode`) tells a rotated or replaced file from the same one;
+            // `rotated_id` names the file task itself rotated away (its successor is no surprise).
+            try db.execute(sql: """
+                ALTER TABLE hook_sources ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE hook_sources ADD COLUMN file_id TEXT;
+                ALTER TABLE hook_sources ADD COLUMN rotated_id TEXT;
+                """)
+        }
         return m
     }
 }
