@@ -59,7 +59,7 @@ extension TaskRunner {
         if recorded == file.id && file.size >= state.offset { return state }
         let (next, switched) = try store.startHookGeneration(source: site.source, from: state, fileID: file.id)
         if switched && !(recorded != file.id && state.rotatedID == recorded) {
-            let what = recorded == file.id ? "truncated" : "replaced or removed"
+            let what = recorded == file.id ? "truncated, replaced or removed" : "replaced or removed"
             notice("the hook log \(site.hookLog) was \(what) by hand; what it held was stored (up to byte \(state.offset)); "
                 + "reading the new one from its start")
         }

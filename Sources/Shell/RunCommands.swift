@@ -294,7 +294,7 @@ struct Events: ParsableCommand, ShellCommand {
 enum CountOption {
     static func parse(_ text: String?, _ name: String) throws -> Int? {
         guard let text else { return nil }
-        guard let n = Int(text), n > 0 else { throw TaskError.usage("\(name) takes a whole number above 0, not '\(text)'") }
+        guard let n = Int(text), n > 0 else { throw ValidationError("\(name) takes a whole number above 0, not '\(text)'") }
         return n
     }
 }
@@ -302,7 +302,7 @@ enum CountOption {
 /// A time option (`--since`): RFC 3339 (`2026-12-03T08:00:00Z`), a date (`2026-12-03`, UTC), or an
 /// age (`90s`, `10m`, `2h`, `3d`).
 enum TimeOption {
-    static func parse(_ text: String?, now: Double = Date().timeIntervalSince1970) throws -> Double? {
+    static func parse(_ text: String?, name: String = "--since", now: Double = Date().timeIntervalSince1970) throws -> Double? {
         guard let text else { return nil }
         if let unit = text.last, let n = Double(text.dropLast()), n >= 0 {
             let scale: Double? = switch unit {
@@ -322,7 +322,7 @@ enum TimeOption {
         for f in [full, plain, day] {
             if let d = f.date(from: text) { return d.timeIntervalSince1970 }
         }
-        throw TaskError.usage("--since takes a time such as 2026-12-03T08:00:00Z, a date such as 2026-12-03, or an age such as 10m, 2h or 3d; not '\(text)'")
+        throw ValidationError("\(name) takes a time such as 2026-12-03T08:00:00Z, a date such as 2026-12-03, or an age such as 10m, 2h or 3d; not '\(text)'")
     }
 }
 

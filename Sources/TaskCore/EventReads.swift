@@ -102,4 +102,55 @@ extension TaskStore {
             }
         }
     }
+
+    /// How many events `pruneEvents` would delete.
+    public func prunableEventCount(taskID: Int64?, before: Double?) throws -> Int {
+        try read { db in
+            let (clause, args) = Self.pruneClause(taskID: taskID, before: before)
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hook_events e WHERE " + clause, arguments: args) ?? 0
+        }
+    }
+
+    /// Deletes the events of finished tasks (one task's, or those stored before a time); returns how many.
+    /// Events of running tasks are never deleted.
+    public func pruneEvents(taskID: Int64?, before: Double?) throws -> Int {
+        try write { db in
+            let (clause, args) = Self.pruneClause(taskID: taskID, before: before)
+            try db.execute(sql: "DELETE FROM hook_events AS e WHERE " + clause, arguments: args)
+            return db.changesCount
+        }
+    }
+
+    static func pruneClause(taskID: Int64?, before: Double?) -> (String, StatementArguments) {
+        var clause = "e.task_id IN (SELECT id FROM tasks WHERE status IN ('done','failed','cancelled')"
+        var args: StatementArguments = []
+        if let taskID {
+            clause += " AND id = ?"
+            _ = args.append(contentsOf: [taskID])
+        }
+        clause += ")"
+        if let before {
+            clause += " AND e.received_at < ?"
+            _ = args.append(contentsOf: [before])
+        }
+        return (clause, args)
+    }
+
+    /// Gives free pages back to the file system (`VACUUM`), then truncates the WAL.
+    public func vacuum() throws {
+        do {
+            try pool.vacuum()
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        } catch let e as DatabaseError {
+            throw TaskError.failed(Self.describe(e, path: path))
+        }
+    }
+
+    /// The database's size on disk, with its WAL.
+    public func fileBytes() -> Int64 {
+        [path, path + "-wal"].reduce(0) { total, p in
+            var info = stat()
+            return total + (stat(p, &info) == 0 ? Int64(info.st_size) : 0)
+        }
+    }
 }

@@ -44,7 +44,7 @@ struct SpriteAgentEnv {
 /// The shell in a real terminal (tmux), with this task environment (its unset variables too).
 func withTaskShell(_ env: TaskEnv, width: Int = 120, height: Int = 40, _ body: (Terminal) async throws -> Void) async throws {
     try await withTaskShell(env.environment, width: width, height: height,
-                            unset: ["NO_COLOR", "TASK_AGENT"].filter { env.extraEnvironment[$0] == nil }, body)
+                            unset: TaskEnv.cleared.filter { env.extraEnvironment[$0] == nil }, body)
 }
 
 /// Tasks run on a sprite of `sprite-sim` end to end: the stand-in agent in the sprite's tmux,
