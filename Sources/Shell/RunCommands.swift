@@ -365,5 +365,7 @@ enum FollowLoop {
             try body()
             Thread.sleep(forTimeInterval: interval)
         }
+        // The terminal echoed ^C; the prompt goes on the next line.
+        if ctx.interactive { ctx.out.line() }
     }
 }

@@ -84,9 +84,9 @@ struct RunTests {
         try await a.waitForStatus(1, "blocked")
         let stop = try await a.run(["stop", "1"])
         #expect(stop.status == 0 && stop.stdout == "#1 cancelled\n")
-        try await Task.sleep(for: .seconds(2))  // the agent's exit record arrives and must not change it
+        // The agent's exit record arrives and must not change it.
+        try await waitUntil("the agent's exit record is stored") { try await a.eventNames(1).last == "AgentExit" }
         #expect(try await a.status(1) == "cancelled")
-        #expect(try await a.eventNames(1).last == "AgentExit")
         let retry = try await a.run(["retry", "1", "--feedback", "try again"])
         #expect(retry.status == 0, "\(retry.stderr)")
         #expect(retry.stdout.contains("resuming its session"))

@@ -153,3 +153,28 @@ func withTaskShell(
     }
     await t.close()
 }
+
+/// The following commands end with Ctrl-C in a real terminal, back at the prompt.
+@Suite("Following in a terminal", .serialized)
+struct FollowTerminalTests {
+    @Test func eventsAndLogsFollowEndWithCtrlC() async throws {
+        let a = AgentEnv(scenario: scenario([["text": "Which branch?"], ["text": "noted"]]))
+        defer { Task { await a.cleanUp() } }
+        #expect(try await a.run(["new", "Chat", "--run"]).status == 0)
+        try await a.waitForStatus(1, "blocked")
+        try await withTaskShell(a.env) { t in
+            try await t.submit("events 1 --follow", waitFor: "Stop")
+            // New events appear while it follows.
+            #expect(try await a.run(["send", "1", "main please"]).status == 0)
+            try await t.waitFor(text: "main please")
+            try await t.press("C-c")
+            try await t.waitFor("the prompt after Ctrl-C") { $0.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })?.hasPrefix("task>") == true }
+            try await t.submit("logs 1 --follow", waitFor: "status: ")
+            #expect(try await a.run(["done", "1"]).status == 0)
+            try await t.waitFor(text: "closed by user")
+            try await t.press("C-c")
+            try await t.waitFor("the prompt after Ctrl-C") { $0.split(separator: "\n").last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty })?.hasPrefix("task>") == true }
+            try await t.submit("list --all", waitFor: "Chat")
+        }
+    }
+}
