@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TaskCore", "Sandbox"],
+            dependencies: ["TaskCore", "Sandbox", "AgentHooks"],
             swiftSettings: strict
         ),
     ]

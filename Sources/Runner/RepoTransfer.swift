@@ -1,3 +1,4 @@
+import AgentHooks
 import Foundation
 import Sandbox
 import TaskCore
@@ -16,21 +17,35 @@ struct RepoTransfer {
     var local: any Sandbox { runner.local.sandbox }
     var remote: any Sandbox { site.sandbox }
 
-    /// Sends the project's current commit and makes the task's clone; the notes say what was
-    /// sent and what was not (uncommitted changes).
-    func send(project: String, root: String, taskName: String, branch: String,
-              progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.PreparedWorkdir {
+    /// What sending a project takes, decided here from the mirror's tips: files to upload, and the
+    /// `sh` lines that fetch them into the mirror and make the task's clone there.
+    struct Plan {
+        var uploads: [(path: String, data: Data)] = []
+        /// POSIX `sh` lines (they exit non-zero with a message on stderr when a step fails).
+        var script: [String] = []
+        var workdir: String
+        var branch: String
+        var notes: [String] = []
+    }
+
+    /// The mirror's tips on the site: one command that also creates the mirror when missing.
+    static func tipsCommand(mirror: String) -> [String] {
+        ["sh", "-c", #"[ -d "$1" ] || git init -q --bare "$1" || exit 1; git -C "$1" for-each-ref --format='%(objectname)' refs/heads/"#,
+         "sh", mirror]
+    }
+
+    /// Plans sending the project's current commit (only what the mirror, whose `tips` are given,
+    /// lacks) and making the task's clone.
+    func plan(project: String, root: String, taskName: String, branch: String, tips: [String],
+              progress: @escaping @Sendable (String) -> Void) async throws -> Plan {
         let head = try await git(local, ["-C", root, "rev-parse", "--verify", "-q", "HEAD^{commit}"],
                                  failure: "project \(project) has no commit to send; commit something first")
         let short = String(head.prefix(7))
         let localBranch = (try? await git(local, ["-C", root, "symbolic-ref", "--short", "-q", "HEAD"], failure: "")) ?? "detached HEAD"
         let dirty = try await local.run(["git", "-C", root, "status", "--porcelain"]).stdoutText
             .split(separator: "\n").count
-
         let mirror = site.mirror(project: project)
-        let tipsScript = #"[ -d "$1" ] || git init -q --bare "$1" || exit 1; git -C "$1" for-each-ref --format='%(objectname)' refs/heads/"#
-        let tips = try await checked(remote, ["sh", "-c", tipsScript, "sh", mirror], "cannot prepare the mirror on the \(site.kind.rawValue)")
-            .stdoutText.split(separator: "\n").map(String.init)
+        var plan = Plan(workdir: site.workDirectory + "/\(project)/\(taskName)", branch: branch)
         // Of the mirror's tips, those this repository knows can be left out of the bundle.
         var known: [String] = []
         if !tips.isEmpty {
@@ -42,9 +57,9 @@ struct RepoTransfer {
             }
         }
         let newCommits = Int(try await git(local, ["-C", root, "rev-list", "--count", "HEAD"] + known.map { "^" + $0 }, failure: "git rev-list failed")) ?? 0
-        var notes: [String] = []
+        let q = ShellQuote.quote
         if newCommits > 0 {
-            progress("… bundling \(short) (\(localBranch), \(newCommits) commit\(newCommits == 1 ? "" : "s") the sprite lacks)")
+            progress("… bundling \(short) (\(localBranch), \(newCommits) commit\(newCommits == 1 ? "" : "s") the \(site.kind.rawValue) lacks)")
             let file = NSTemporaryDirectory() + "task-send-\(UUID().uuidString).bundle"
             defer { try? FileManager.default.removeItem(atPath: file) }
             _ = try await checked(local, ["git", "-C", root, "bundle", "create", "-q", file, "HEAD"] + known.map { "^" + $0 },
@@ -52,35 +67,39 @@ struct RepoTransfer {
             let data = try Data(contentsOf: URL(fileURLWithPath: file))
             progress("… sending \(Self.size(data.count))")
             let there = mirror + "/incoming-\(short).bundle"
-            try await remote.writeFile(path: there, data: data, mode: 0o600)
-            let fetch = #"git -C "$1" fetch -q "$2" "HEAD:refs/heads/sent-$3"; s=$?; rm -f "$2"; exit $s"#
-            _ = try await checked(remote, ["sh", "-c", fetch, "sh", mirror, there, head], "the sprite could not read the bundle")
-            notes.append("sent \(short) (\(localBranch)) to the \(site.kind.rawValue): \(newCommits) new commit\(newCommits == 1 ? "" : "s"), \(Self.size(data.count))")
+            plan.uploads.append((there, data))
+            plan.script.append(
+                "git -C \(q(mirror)) fetch -q \(q(there)) \(q("HEAD:refs/heads/sent-" + head)) || { rm -f \(q(there)); echo 'the \(site.kind.rawValue) could not read the bundle' >&2; exit 1; }; rm -f \(q(there))")
+            plan.notes.append("sent \(short) (\(localBranch)) to the \(site.kind.rawValue): \(newCommits) new commit\(newCommits == 1 ? "" : "s"), \(Self.size(data.count))")
         } else {
-            _ = try await checked(remote, ["git", "-C", mirror, "update-ref", "refs/heads/sent-\(head)", head], "cannot name \(short) in the mirror")
-            notes.append("\(short) (\(localBranch)) is on the \(site.kind.rawValue) already: nothing new sent")
+            plan.script.append("git -C \(q(mirror)) update-ref \(q("refs/heads/sent-" + head)) \(head) || { echo 'cannot name \(short) in the mirror' >&2; exit 1; }")
+            plan.notes.append("\(short) (\(localBranch)) is on the \(site.kind.rawValue) already: nothing new sent")
         }
         if dirty > 0 {
-            notes.append("not sent: \(dirty) uncommitted change\(dirty == 1 ? "" : "s") in \(root) (commit them to include them)")
+            plan.notes.append("not sent: \(dirty) uncommitted change\(dirty == 1 ? "" : "s") in \(root) (commit them to include them)")
         }
+        let name = (try? await git(local, ["-C", root, "config", "user.name"], failure: "")) ?? ""
+        let email = (try? await git(local, ["-C", root, "config", "user.email"], failure: "")) ?? ""
+        let w = q(plan.workdir)
+        plan.script += [
+            "if [ ! -d \(w)/.git ]; then mkdir -p \"$(dirname \(w))\" && git clone -q --no-checkout \(q(mirror)) \(w) && git -C \(w) checkout -q -b \(q(branch)) \(head) || { echo 'cannot make the task'\"'\"'s clone on the \(site.kind.rawValue)' >&2; exit 1; }; fi",
+        ]
+        if !name.isEmpty { plan.script.append("git -C \(w) config user.name \(q(name))") }
+        if !email.isEmpty { plan.script.append("git -C \(w) config user.email \(q(email))") }
+        return plan
+    }
 
-        let workdir = site.workDirectory + "/\(project)/\(taskName)"
-        let name = try? await git(local, ["-C", root, "config", "user.name"], failure: "")
-        let email = try? await git(local, ["-C", root, "config", "user.email"], failure: "")
-        let clone = #"""
-            set -e
-            if [ ! -d "$2/.git" ]; then
-              mkdir -p "$(dirname "$2")"
-              git clone -q --no-checkout "$1" "$2"
-              git -C "$2" checkout -q -b "$3" "$4"
-            fi
-            [ -n "$5" ] && git -C "$2" config user.name "$5"
-            [ -n "$6" ] && git -C "$2" config user.email "$6"
-            exit 0
-            """#
-        _ = try await checked(remote, ["sh", "-c", clone, "sh", mirror, workdir, branch, head, name ?? "", email ?? ""],
-                              "cannot make the task's clone on the \(site.kind.rawValue)")
-        return TaskRunner.PreparedWorkdir(workdir: workdir, branch: branch, repoRoot: nil, notes: notes)
+    /// Sends the project's current commit and makes the task's clone; the notes say what was
+    /// sent and what was not (uncommitted changes).
+    func send(project: String, root: String, taskName: String, branch: String,
+              progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.PreparedWorkdir {
+        let tips = try await checked(remote, Self.tipsCommand(mirror: site.mirror(project: project)),
+                                     "cannot prepare the mirror on the \(site.kind.rawValue)")
+            .stdoutText.split(separator: "\n").map(String.init)
+        let plan = try await plan(project: project, root: root, taskName: taskName, branch: branch, tips: tips, progress: progress)
+        for upload in plan.uploads { try await remote.writeFile(path: upload.path, data: upload.data, mode: 0o600) }
+        _ = try await checked(remote, ["sh", "-c", plan.script.joined(separator: "\n")], "cannot make the task's clone on the \(site.kind.rawValue)")
+        return TaskRunner.PreparedWorkdir(workdir: plan.workdir, branch: plan.branch, repoRoot: nil, notes: plan.notes)
     }
 
     /// What a pull brought.

@@ -180,12 +180,14 @@ public final class TaskRunner: Sendable {
     /// A live tail of `site`'s hook log from the stored offset of its current generation (caught
     /// up first, so a rotated log is followed in its new file). The tail ends by itself when the
     /// log is rotated or replaced: start a new one.
-    public func liveTail(site: Site? = nil) async throws -> HookLogTail {
+    /// `catchUp` false skips the catch-up (a reconnect after a dropped connection: the stored
+    /// generation is still the file's, or the tail ends at once and the next one catches up).
+    public func liveTail(site: Site? = nil, catchUp: Bool = true) async throws -> HookLogTail {
         let site = site ?? local
         if site.kind == .local {
             try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
         }
-        try await catchUp(site: site)
+        if catchUp { try await self.catchUp(site: site) }
         let state = try store.hookSource(site.source)
         var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: state.offset)
         tail.generation = state.generation
@@ -232,8 +234,9 @@ public final class TaskRunner: Sendable {
     /// Checks what can be checked before a slot is taken (the agent is there, its API key is not
     /// rejected), claims a slot atomically, and starts the agent in it — or leaves the task queued.
     func launch(_ task: TaskRecord, site: Site, mode: Mode, progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
-        let agent = try await checkedAgent(site)
-        try await checkAPIKeyNotRejected(site)
+        // A remote launch makes these checks in the one look it takes at the site (RemoteLaunch).
+        let agent = site.kind == .local ? try await checkedAgent(site) : setting(site.agentSetting)
+        if site.kind == .local { try await checkAPIKeyNotRejected(site) }
         let limit = Int(setting("max_running")) ?? 4
         switch try store.claimSlot(id: task.id, limit: limit, sandbox: site.kind.rawValue) {
         case .queued(let position):
@@ -270,6 +273,9 @@ public final class TaskRunner: Sendable {
 
     func start(_ task: TaskRecord, site: Site, mode: Mode, agent: String,
                progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
+        if site.kind != .local {
+            return try await RemoteLaunch(runner: self, site: site).start(task, mode: mode, progress: progress)
+        }
         let sandbox = site.sandbox
         let taskDir = site.taskDirectory(task.id)
         try await sandbox.createDirectory(path: taskDir)
@@ -298,25 +304,11 @@ public final class TaskRunner: Sendable {
                 throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) for \(prepared.workdir): \(error)")
             }
         }
-        let promptText: String
-        let session: AgentCommand.Session
-        let sessionID: String
-        switch mode {
-        case .fresh(let p):
-            sessionID = UUID().uuidString.lowercased()
-            session = .new(id: sessionID)
-            promptText = p
-        case .resume(let id, let p):
-            sessionID = id
-            session = .resume(id: id)
-            promptText = p
-        }
+        let (sessionID, session, promptText) = Self.session(for: mode)
         let promptFile = taskDir + "/prompt.txt"
         try await sandbox.writeFile(path: promptFile, data: Data(promptText.utf8), mode: 0o600)
         let mode = setting(site.permissionSetting)
-        let permissions: AgentCommand.Permissions =
-            mode == "bypassPermissions" ? .skip : mode == "default" ? .configured : .mode(mode)
-        let command = AgentCommand(agent: agent, session: session, settingsPath: settingsPath, permissions: permissions)
+        let command = AgentCommand(agent: agent, session: session, settingsPath: settingsPath, permissions: Self.permissions(mode))
         // Credentials go into a 0600 file the pane script sources and deletes before the agent starts.
         let environmentFile = taskDir + "/env.sh"
         try await sandbox.writeFile(
@@ -337,6 +329,22 @@ public final class TaskRunner: Sendable {
         let place = site.kind == .local ? "" : " on the \(site.kind.rawValue)"
         try store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(place) in \(prepared.workdir) (pane \(pane))")
         return .started(pane: pane, workdir: prepared.workdir, notes: prepared.notes)
+    }
+
+    /// The session a launch starts (a new id, or the one resumed) and the text it is given.
+    static func session(for mode: Mode) -> (id: String, session: AgentCommand.Session, prompt: String) {
+        switch mode {
+        case .fresh(let p):
+            let id = UUID().uuidString.lowercased()
+            return (id, .new(id: id), p)
+        case .resume(let id, let p):
+            return (id, .resume(id: id), p)
+        }
+    }
+
+    /// The agent's permissions for a `permission_mode` setting.
+    static func permissions(_ mode: String) -> AgentCommand.Permissions {
+        mode == "bypassPermissions" ? .skip : mode == "default" ? .configured : .mode(mode)
     }
 
     /// Agent credentials and stand-in switches that must reach the pane even when the tmux server

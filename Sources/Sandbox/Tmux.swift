@@ -1,3 +1,4 @@
+import AgentHooks
 import Foundation
 
 /// Controls `task`'s own tmux server (`tmux -L <socket>`) in a ``Sandbox`` — never the user's default
@@ -102,6 +103,23 @@ public struct Tmux: Sendable {
         return pane
     }
 
+    /// POSIX `sh` lines doing ``ensureSession()`` and ``newWindow(name:cwd:command:)`` in one go
+    /// (for a launch folded into one remote command): they print the new pane's id.
+    public func newWindowScript(name: String, cwd: String?, command: [String]) -> String {
+        let t = serverArguments.map(ShellQuote.quote).joined(separator: " ")
+        var window = ["new-window", "-d", "-P", "-F", "#{pane_id}", "-t", session + ":", "-n", name]
+        if let cwd { window += ["-c", cwd] }
+        window += command.map(Self.escapeTrailingSemicolon)
+        let newSession = ["new-session", "-d", "-s", session, "-n", "idle", "-x", String(width), "-y", String(height), "tail", "-f", "/dev/null"]
+        return """
+            if ! \(t) has-session -t \(ShellQuote.quote("=" + session)) 2>/dev/null; then
+              \(t) \(newSession.map(ShellQuote.quote).joined(separator: " ")) 2>/dev/null || \(t) has-session -t \(ShellQuote.quote("=" + session)) || exit 1
+              \(t) set-option -g -w remain-on-exit off
+            fi
+            \(t) \(window.map(ShellQuote.quote).joined(separator: " "))
+            """
+    }
+
     /// Whether pane `pane` still exists.
     public func paneExists(_ pane: String) async throws -> Bool {
         let result = try await tmux(["display-message", "-p", "-t", pane, "#{pane_id}"], check: false, readOnly: true)
@@ -200,3 +218,4 @@ public struct Tmux: Sendable {
         return result
     }
 }
+

@@ -30,6 +30,31 @@ public final class Output: @unchecked Sendable {
         if full { flush() }
     }
 
+    /// Writes a block of bytes: a big one goes straight to the file after what is buffered (no
+    /// copy; `events --json` writes hundreds of megabytes this way).
+    public func write(buffer bytes: UnsafeBufferPointer<UInt8>) {
+        guard bytes.count >= 16 * 1024 else {
+            write(bytes: bytes)
+            return
+        }
+        flush()
+        lock.lock()
+        defer { lock.unlock() }
+        ConsoleLock.shared.withLock { Self.writeAll(fd, UnsafeRawBufferPointer(bytes)) }
+    }
+
+    private static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) {
+        var off = 0
+        while off < raw.count {
+            let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
+            if n < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            off += n
+        }
+    }
+
     /// Writes `s` and a newline.
     public func line(_ s: String = "") {
         write(s + "\n")
@@ -40,17 +65,7 @@ public final class Output: @unchecked Sendable {
         defer { lock.unlock() }
         guard !buffer.isEmpty else { return }
         ConsoleLock.shared.withLock {
-            buffer.withUnsafeBytes { raw in
-                var off = 0
-                while off < raw.count {
-                    let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        break
-                    }
-                    off += n
-                }
-            }
+            buffer.withUnsafeBytes { Self.writeAll(fd, $0) }
         }
         buffer.removeAll(keepingCapacity: true)
     }

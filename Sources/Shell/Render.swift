@@ -57,7 +57,7 @@ enum Render {
         let t = now()
         let idw = 6, pw = 12
         var header = false
-        var out = ByteWriter(capacity: 64 * 1024) { ctx.out.write(bytes: $0) }
+        var out = ByteWriter(capacity: 64 * 1024) { ctx.out.write(buffer: $0) }
         defer { out.release() }
         let store = try ctx.store()
         let projectNames = try store.projectNames().mapValues { Array($0.utf8) }

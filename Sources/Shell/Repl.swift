@@ -175,6 +175,7 @@ enum SpriteFeed {
             // `run --pull` tasks that ended while no shell was open (a one-shot command stored their end).
             for line in await runner.pullFinished() { Console.shared.printAbove(line) }
             var failures = 0
+            var needsCatchUp = true
             var state = "idle"
             func announce(_ new: String, _ text: String) {
                 guard new != state else { return }
@@ -192,7 +193,9 @@ enum SpriteFeed {
                 do {
                     let site = try await runner.site(.sprite)
                     source = site.source
-                    let tail = try await runner.liveTail(site: site)
+                    // After a drop the stored state still names the file; after a tail that ended
+                    // by itself (the log moved), catch up first so the next one reads the new file.
+                    let tail = try await runner.liveTail(site: site, catchUp: needsCatchUp)
                     for try await batch in tail.lines() {
                         guard let last = batch.last else {
                             runner.setLive(site.source, true)
@@ -206,8 +209,10 @@ enum SpriteFeed {
                             for line in await runner.pullFinished() { Console.shared.printAbove(line) }
                         }
                     }
+                    needsCatchUp = true
                 } catch {
                     reason = "\(error)"
+                    needsCatchUp = error is HookLogMoved
                 }
                 if let source { runner.setLive(source, false) }
                 if Task.isCancelled { return }

@@ -266,7 +266,7 @@ struct Events: ParsableCommand, ShellCommand {
         var filter = EventFilter(
             taskID: taskID, since: try TimeOption.parse(since), limit: try CountOption.parse(limit, "--limit"),
             tail: try CountOption.parse(tail, "--tail"))
-        var writer = EventWriter { ctx.out.write(bytes: $0) }
+        var writer = EventWriter { ctx.out.write(buffer: $0) }
         defer { writer.release() }
         let json = json
         let style = ctx.style

@@ -41,6 +41,10 @@ public final class TaskStore: Sendable {
         config.busyMode = .timeout(10)
         config.foreignKeysEnabled = true
         config.prepareDatabase { db in
+            // 16 KiB pages for a new database: rows of hook events (~600 bytes) fill them to ~97%
+            // instead of ~90% with 4 KiB pages (measured: 680 → 630 bytes per event). Ignored for
+            // an existing file (VACUUM, as prune runs it, converts one).
+            try db.execute(sql: "PRAGMA page_size = 16384")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             // Reads map the file instead of copying each page (a 100 000-task list scans ~12 MB).
             try db.execute(sql: "PRAGMA mmap_size = 268435456")
