@@ -19,7 +19,7 @@ public struct TaskCLI: ParsableCommand {
             Run.self, Send.self, Keys.self, Approve.self, Deny.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
             Transcript.self,
             Logs.self, Events.self, SpriteCommand.self,
-            ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Prune.self, Doctor.self, Quit.self,
+            ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Prune.self, Doctor.self, UsageCommand.self, Quit.self,
         ]
     )
 

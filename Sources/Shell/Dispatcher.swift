@@ -52,8 +52,11 @@ public final class Dispatcher {
             let parsed = try TaskCLI.parseAsRoot(words)
             // Every command first stores what the agents reported meanwhile, so nothing is stale.
             if !(parsed is Quit), let runner = ctx.existingRunner() {
+                CommandHooks.install(ctx, runner)
                 catchUp(runner)
+                CommandHooks.before(parsed, ctx)
             }
+            defer { CommandHooks.after(ctx) }
             var command = parsed
             let subcommands = type(of: parsed).configuration.subcommands
             guard subcommands.isEmpty else {

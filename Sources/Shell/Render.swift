@@ -164,6 +164,7 @@ enum Render {
         if let v = t.branch { fields.append(("branch", v)) }
         if let v = t.worktreePath { fields.append(("worktree", v)) }
         if let v = t.sessionID { fields.append(("session", v)) }
+        if let v = UsageView.costLine(t.id, ctx: ctx) { fields.append(("cost", v)) }
         for (k, v) in fields { ctx.out.line(s.dim(pad(k, 10)) + " " + v) }
         ctx.out.line(s.dim("prompt"))
         for l in t.prompt.split(separator: "\n", omittingEmptySubsequences: false) { ctx.out.line("  " + l) }

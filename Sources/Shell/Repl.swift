@@ -100,6 +100,7 @@ extension Repl {
     /// printed above the prompt; finished tasks free slots for queued ones.
     func startLiveFeed() {
         guard let runner = try? ctx.runner() else { return }
+        ShellNotifier.register(runner)
         let feed = StoreFeed(runner: runner, style: ctx.style, followed: ctx.followedTask)
         storeFeed = feed
         feed.start()

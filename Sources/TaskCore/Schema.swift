@@ -109,6 +109,33 @@ public enum Schema {
                 ALTER TABLE hook_sources ADD COLUMN rotated_id TEXT;
                 """)
         }
+        m.registerMigration("v6-usage") { db in
+            // Token usage read from each task's transcript(s): one row per API message, keyed by
+            // `message.id` + `requestId` (a message split over several lines counts once), with its
+            // cost at the prices of the time; and per transcript file the offset read up to.
+            try db.execute(sql: """
+                CREATE TABLE usage_messages (
+                    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    input_tokens INTEGER NOT NULL,
+                    output_tokens INTEGER NOT NULL,
+                    cache_creation_input_tokens INTEGER NOT NULL,
+                    cache_read_input_tokens INTEGER NOT NULL,
+                    cost_usd REAL NOT NULL DEFAULT 0,
+                    at REAL,
+                    PRIMARY KEY (task_id, key)
+                ) WITHOUT ROWID;
+                CREATE TABLE usage_sources (
+                    task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+                    path TEXT NOT NULL,
+                    byte_offset INTEGER NOT NULL DEFAULT 0,
+                    skipped_lines INTEGER NOT NULL DEFAULT 0,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (task_id, path)
+                ) WITHOUT ROWID;
+                """)
+        }
         return m
     }
 }

@@ -7,6 +7,10 @@ public struct SettingDefinition: Sendable {
         case seconds(max: Double)
         case boolean
         case choice([String])
+        /// Any text, empty allowed (empty turns the feature off).
+        case optionalText
+        /// An amount in US dollars, 0 and up; empty, `off` or 0 turn it off.
+        case dollars
     }
 
     public let key: String
@@ -37,6 +41,16 @@ public struct SettingDefinition: Sendable {
             case "off", "false", "no", "0": return "off"
             default: throw TaskError.usage("\(key) takes on or off, not '\(value)'")
             }
+        case .optionalText:
+            return value
+        case .dollars:
+            let v = value.trimmingCharacters(in: .whitespaces).lowercased()
+            if v.isEmpty || v == "off" || v == "none" { return "0" }
+            let digits = v.hasPrefix("$") ? String(v.dropFirst()) : v
+            guard let n = Double(digits), n.isFinite, n >= 0 else {
+                throw TaskError.usage("\(key) takes an amount in dollars such as 2.50 (0 or off turns it off), not '\(value)'")
+            }
+            return n == n.rounded() ? String(Int(n)) : String(n)
         case .choice(let values):
             guard values.contains(value) else {
                 throw TaskError.usage("\(key) takes one of \(values.joined(separator: ", ")), not '\(value)'")
@@ -93,6 +107,18 @@ public enum Settings {
             kind: .choice(["default", "acceptEdits", "plan", "auto", "dontAsk", "bypassPermissions"]),
             environment: nil,
             summary: "the agent's permission mode on the sprite (an isolated VM: skipping prompts is safe)"),
+        SettingDefinition(
+            key: "max_cost_usd", defaultValue: "0", kind: .dollars, environment: nil,
+            summary: "a task whose agent's cost passes this many dollars is interrupted and blocked (0: no limit)"),
+        SettingDefinition(
+            key: "notify", defaultValue: "bell", kind: .choice(["off", "bell", "desktop"]), environment: nil,
+            summary: "how a shell tells you an agent waits or finished: off, bell (BEL), desktop (OSC 9 / OSC 777)"),
+        SettingDefinition(
+            key: "notify_on", defaultValue: "all", kind: .choice(["waiting", "finished", "all"]), environment: nil,
+            summary: "which changes notify: waiting (permission, question, start-up, budget), finished (turn ended, done, failed), all"),
+        SettingDefinition(
+            key: "notify_command", defaultValue: "", kind: .optionalText, environment: nil,
+            summary: "run by /bin/sh -c on each notification, with TASK_ID, TASK_STATUS, TASK_TITLE, TASK_DETAIL, TASK_REASON set (empty: none)"),
     ]
 
     public static func definition(_ key: String) throws -> SettingDefinition {

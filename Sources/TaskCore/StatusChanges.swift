@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import GRDBSQLite
+import Synchronization
 
 /// Who made a status change: the agent (its hooks, its exit, a start-up screen it sits at), the
 /// user (run, stop, done, retry…), or task itself (the queue, a failed start).
@@ -58,6 +60,36 @@ extension TaskStore {
                 VALUES (?, 'status', ?, ?, ?, ?, ?)
                 """,
             arguments: [task.id, message, time, status.rawValue, detail, cause.rawValue])
+        // Observers hear of the change once its transaction commits (never inside it, never for
+        // a rolled-back one), in the process that stored it.
+        if StatusObservers.active {
+            let change = StatusChange(
+                id: db.lastInsertedRowID, taskID: task.id, title: task.title, from: task.status, status: status, detail: detail,
+                exitCode: status.isFinished ? (exitCode ?? task.exitCode) : nil, cause: cause, at: time)
+            let database = Self.databasePath(db)
+            db.afterNextTransaction(onCommit: { _ in StatusObservers.notify(change, database: database) })
+        }
+    }
+
+    static func databasePath(_ db: Database) -> String {
+        guard let name = sqlite3_db_filename(db.sqliteConnection, "main") else { return "" }
+        return String(cString: name)
+    }
+
+    /// Calls `observer` after each status change this process stores in this database commits.
+    /// It runs on the database's writer queue: it must not touch the store itself (hand work to
+    /// another queue). Returns a token for ``removeStatusObserver(_:)``.
+    @discardableResult
+    public func addStatusObserver(_ observer: @escaping @Sendable (StatusChange) -> Void) -> Int {
+        StatusObservers.add(database: Self.canonical(path), observer)
+    }
+
+    public func removeStatusObserver(_ token: Int) {
+        StatusObservers.remove(token)
+    }
+
+    static func canonical(_ path: String) -> String {
+        URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
     }
 
     /// Moves a task to `status`, setting started/finished times as the status implies, and logs the change.
@@ -173,5 +205,42 @@ extension TaskStore {
     /// `PRAGMA quick_check`: "ok", or what is damaged.
     public func quickCheck() throws -> String {
         try read { db in try String.fetchAll(db, sql: "PRAGMA quick_check").joined(separator: "; ") }
+    }
+}
+
+/// The process's status observers, by database file.
+enum StatusObservers {
+    private struct Entry {
+        var token: Int
+        var database: String
+        var observer: @Sendable (StatusChange) -> Void
+    }
+
+    private static let entries = Mutex<(next: Int, list: [Entry])>((1, []))
+    private static let count = Atomic<Int>(0)
+
+    static var active: Bool { count.load(ordering: .relaxed) > 0 }
+
+    static func add(database: String, _ observer: @escaping @Sendable (StatusChange) -> Void) -> Int {
+        entries.withLock { e in
+            let token = e.next
+            e.next += 1
+            e.list.append(Entry(token: token, database: database, observer: observer))
+            count.store(e.list.count, ordering: .relaxed)
+            return token
+        }
+    }
+
+    static func remove(_ token: Int) {
+        entries.withLock { e in
+            e.list.removeAll { $0.token == token }
+            count.store(e.list.count, ordering: .relaxed)
+        }
+    }
+
+    static func notify(_ change: StatusChange, database: String) {
+        let canonical = TaskStore.canonical(database)
+        let observers = entries.withLock { e in e.list.filter { $0.database == canonical }.map(\.observer) }
+        for o in observers { o(change) }
     }
 }

@@ -254,7 +254,8 @@ public final class TaskStore: Sendable {
             'started_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.started_at, 'unixepoch'),
             'finished_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.finished_at, 'unixepoch'),
             'sandbox', t.sandbox, 'branch', t.branch, 'worktree', t.worktree_path,
-            'session_id', t.session_id, 'exit_code', t.exit_code)
+            'session_id', t.session_id, 'exit_code', t.exit_code,
+            'cost_usd', (SELECT ROUND(SUM(u.cost_usd), 6) FROM usage_messages u WHERE u.task_id = t.id))
         """
 
     /// Calls `body` with each task of the filter as a JSON object.
