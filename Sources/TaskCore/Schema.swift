@@ -136,6 +136,37 @@ public enum Schema {
                 ) WITHOUT ROWID;
                 """)
         }
+        m.registerMigration("v7-search") { db in
+            // Full-text search (FTS5) over task titles and prompts and over the hook events worth
+            // finding (commands and file paths, prompts typed, the agent's messages, errors).
+            // External-content tables: the text stays in tasks and hook_events, the index holds
+            // only terms; triggers keep it in step in the writing transaction.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE task_search USING fts5(title, prompt, content='tasks', content_rowid='id');
+                CREATE TRIGGER task_search_insert AFTER INSERT ON tasks BEGIN
+                    INSERT INTO task_search(rowid, title, prompt) VALUES (new.id, new.title, new.prompt);
+                END;
+                CREATE TRIGGER task_search_delete AFTER DELETE ON tasks BEGIN
+                    INSERT INTO task_search(task_search, rowid, title, prompt) VALUES ('delete', old.id, old.title, old.prompt);
+                END;
+                CREATE TRIGGER task_search_update AFTER UPDATE OF title, prompt ON tasks BEGIN
+                    INSERT INTO task_search(task_search, rowid, title, prompt) VALUES ('delete', old.id, old.title, old.prompt);
+                    INSERT INTO task_search(rowid, title, prompt) VALUES (new.id, new.title, new.prompt);
+                END;
+                INSERT INTO task_search(task_search) VALUES ('rebuild');
+                CREATE VIRTUAL TABLE event_search USING fts5(summary, content='hook_events', content_rowid='id');
+                CREATE TRIGGER event_search_insert AFTER INSERT ON hook_events
+                WHEN new.event IN \(SearchIndex.indexedEvents) AND new.summary <> '' BEGIN
+                    INSERT INTO event_search(rowid, summary) VALUES (new.id, new.summary);
+                END;
+                CREATE TRIGGER event_search_delete AFTER DELETE ON hook_events
+                WHEN old.event IN \(SearchIndex.indexedEvents) AND old.summary <> '' BEGIN
+                    INSERT INTO event_search(event_search, rowid, summary) VALUES ('delete', old.id, old.summary);
+                END;
+                INSERT INTO event_search(rowid, summary)
+                    SELECT id, summary FROM hook_events WHERE event IN \(SearchIndex.indexedEvents) AND summary <> '';
+                """)
+        }
         return m
     }
 }
