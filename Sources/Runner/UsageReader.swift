@@ -65,6 +65,8 @@ extension TaskRunner {
         let prices = prices(report: report)
         let task = try store.task(id: taskID)
         guard let main = try store.transcriptPath(taskID: taskID) else { return }
+        // What was read before is priced as prices.json says now.
+        try store.repriceUsage(taskID: taskID, prices: prices)
         let site = try await site(for: task)
         var offsets = try store.usageOffsets(taskID: taskID)
         var files = [main]

@@ -38,7 +38,10 @@ struct UsageCommand: ParsableCommand, ShellCommand {
         let ids = try taskID.map { [$0] } ?? store.listTasks(TaskFilter(includeFinished: true)).filter { $0.startedAt != nil }.map(\.id)
         for id in ids {
             do {
-                try runBlocking { try await runner.updateUsage(taskID: id) }
+                try runBlocking {
+                    try await runner.updateUsage(taskID: id)
+                    await runner.enforceBudget(taskID: id)
+                }
             } catch {
                 ctx.err.line("task: #\(id): usage not brought up to date: \(error)")
             }

@@ -66,7 +66,7 @@ public struct PriceTable: Sendable, Equatable {
         for (prefix, value) in models {
             guard let fields = value as? [String: Any] else { return bad("\(prefix): not an object") }
             func number(_ key: String, _ fallback: Double?) -> Double? {
-                if let n = fields[key] as? NSNumber, !(fields[key] is Bool), n.doubleValue >= 0 { return n.doubleValue }
+                if let n = fields[key] as? NSNumber, n.doubleValue >= 0 { return n.doubleValue }
                 return fields[key] == nil ? fallback : nil
             }
             guard let input = number("input", nil), let output = number("output", nil),
