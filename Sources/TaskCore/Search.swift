@@ -52,6 +52,9 @@ extension TaskStore {
         return m.contains("fts5") || m.contains("syntax error") || m.contains("no such column") || m.contains("unterminated")
     }
 
+    /// How many of the newest matching events are ranked (bm25) to pick the best.
+    static let rankWindow = 2000
+
     private func runSearch(_ query: String, taskID: Int64?, limit: Int) throws -> [SearchHit] {
         guard !query.trimmingCharacters(in: .whitespaces).isEmpty else { throw TaskError.usage("search needs words") }
         do {
@@ -87,13 +90,19 @@ extension TaskStore {
                         """
                     args = [o, c, taskID, query, limit]
                 } else {
+                    // A common word matches a large part of a million events, and ranking computes
+                    // bm25 for every match: only the newest `rankWindow` matches are ranked (found
+                    // newest first from the index without ranking, then a rowid range).
+                    let floor = try Int64.fetchOne(
+                        db, sql: "SELECT rowid FROM event_search WHERE event_search MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+                        arguments: [query, Self.rankWindow - 1]) ?? 0
                     sql = """
                         SELECT e.id, e.task_id, e.event, e.received_at, s.snip, s.rank FROM
                             (SELECT rowid AS id, snippet(event_search, 0, ?, ?, '…', 12) AS snip, rank
-                             FROM event_search WHERE event_search MATCH ? ORDER BY rank LIMIT ?) s
+                             FROM event_search WHERE event_search MATCH ? AND rowid >= ? ORDER BY rank LIMIT ?) s
                         JOIN hook_events e ON e.id = s.id ORDER BY s.rank
                         """
-                    args = [o, c, query, limit]
+                    args = [o, c, query, floor, limit]
                 }
                 for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args)) {
                     hits.append(SearchHit(
