@@ -105,6 +105,16 @@ struct ReviewTests {
         "text": "Reworded the readme", "exit_code": 0,
     ] }
 
+    /// The agent writes a haiku in a file of its own and commits it.
+    static var haikuTurn: [String: Any] { [
+        "match": "haiku",
+        "tools": [[
+            "tool_name": "Bash", "effect": "real", "needs_permission": false,
+            "tool_input": ["command": "echo 'autumn moonlight' > haiku.txt && git add haiku.txt && git -c user.name=agent -c user.email=agent@example.com commit -qm 'Add a haiku'"],
+        ] as [String: Any]],
+        "text": "Wrote a haiku", "exit_code": 0,
+    ] }
+
     static let branch = "task/1-write-a-poem"
 
     // MARK: - On this machine
@@ -187,15 +197,17 @@ struct ReviewTests {
         }
     }
 
-    @Test func squashMergesMakeOneCommitAndConflictsAreAbortedCleanly() async throws {
-        let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false, verses: 2), Self.readmeTurn]))
+    @Test func squashMergesMakeOneCommitDivergedBranchesAMergeCommitAndConflictsAreAbortedCleanly() async throws {
+        let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false, verses: 2), Self.readmeTurn, Self.haikuTurn]))
         try await withCleanUp({ await a.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await a.run(["project", "add", "web", repo]).status == 0)
             #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
             #expect(try await a.run(["new", "Reword the readme", "--prompt", "reword the readme", "--project", "web", "--run"]).status == 0)
+            #expect(try await a.run(["new", "Write a haiku", "--prompt", "write a haiku", "--project", "web", "--run"]).status == 0)
             try await a.waitForStatus(1, "done")
             try await a.waitForStatus(2, "done")
+            try await a.waitForStatus(3, "done")
             let readmeBranch = "task/2-reword-the-readme"
             let worktree1 = try #require(try await a.task(1)["worktree"] as? String)
             let worktree2 = try #require(try await a.task(2)["worktree"] as? String)
@@ -241,6 +253,36 @@ struct ReviewTests {
                 #expect(FileManager.default.fileExists(atPath: worktree2))
                 #expect(try await a.task(2)["status_detail"] as? String != "merged into main")
             }
+
+            // Task 3 branched off before main moved on, without a conflict: a merge commit.
+            let haiku = try await a.run(["merge", "3"])
+            #expect(haiku.status == 0, "\(haiku.stderr)")
+            let mergeCommit = try await git(repo, "rev-parse", "HEAD")
+            #expect(haiku.stdout.hasPrefix("#3 merged task/3-write-a-haiku into main (merge commit \(mergeCommit.prefix(7)), 1 commit)\n"),
+                    "\(haiku.stdout)")
+            #expect(try await git(repo, "rev-list", "--parents", "-n", "1", "HEAD").split(separator: " ").count == 3, "two parents")
+            #expect(try await git(repo, "log", "-1", "--format=%s") == "Merge branch 'task/3-write-a-haiku'")
+            #expect(try String(contentsOfFile: repo + "/haiku.txt", encoding: .utf8) == "autumn moonlight\n")
+        }
+    }
+
+    @Test func aBranchRebasedOntoTheProjectIsDiffedFromItsNewBase() async throws {
+        let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false)]))
+        try await withCleanUp({ await a.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            #expect(try await a.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
+            try await a.waitForStatus(1, "done")
+            let worktree = try #require(try await a.task(1)["worktree"] as? String)
+            // The project moves on and the task's branch is rebased onto it: the project's new
+            // commit is not the task's change.
+            try Data("from a human\n".utf8).write(to: URL(fileURLWithPath: repo + "/other.txt"))
+            try await git(repo, "add", "other.txt")
+            try await git(repo, "commit", "-qm", "Add other.txt")
+            try await git(worktree, "rebase", "-q", "main")
+            #expect(try await a.run(["diff", "1", "--name-only"]).stdout == "poem.txt\n")
+            let merged = try await a.run(["merge", "1"])
+            #expect(merged.stdout.hasPrefix("#1 merged \(Self.branch) into main (fast-forward, 1 commit)\n"), "\(merged.stdout)")
         }
     }
 
