@@ -295,10 +295,15 @@ extension TaskRunner {
             branch: branch, into: into, kind: kind, commits: commits, head: String(now.prefix(7)), pulled: pulled,
             workdir: task.worktreePath, workdirRemoved: false, workdirSite: site.kind)
         if let workdir = task.worktreePath, workdir != root {
-            if site.kind == .local {
-                (outcome.workdirRemoved, outcome.kept) = try await git.removeWorktree(workdir)
-            } else {
-                (outcome.workdirRemoved, outcome.kept) = try await Self.removeClone(workdir, on: site)
+            // The merge is done whatever happens here: a failure to remove is said, not thrown.
+            do {
+                if site.kind == .local {
+                    (outcome.workdirRemoved, outcome.kept) = try await git.removeWorktree(workdir)
+                } else {
+                    (outcome.workdirRemoved, outcome.kept) = try await Self.removeClone(workdir, on: site)
+                }
+            } catch {
+                outcome.kept = "it could not be removed: \(error)"
             }
             try store.appendLog(taskID: taskID, kind: "system",
                                 message: outcome.workdirRemoved ? "removed \(workdir)" : "kept \(workdir): \(outcome.kept ?? "")")
