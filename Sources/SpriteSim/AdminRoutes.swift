@@ -6,12 +6,14 @@ import Hummingbird
 /// - `GET  /_sim/state` — current fault switches and timers
 /// - `POST /_sim/faults` — JSON with any of `close_mode` (`normal`, `no-exit-1000`, `no-exit-1011`,
 ///   `no-frames`), `close_delay`, `latency_ms`, `attach_path_404`, `drop_on_pause`, `token_revoked`,
-///   `idle_to_warm`, `warm_to_cold` (seconds), `sprite_version`, `session_id_string`
+///   `idle_to_warm`, `warm_to_cold` (seconds), `sprite_version`, `session_id_string`,
+///   `control_refused` (the control channel's upgrade answered 404)
 /// - `POST /_sim/rate-limit` — `{"endpoints": ["create","exec",…|"*"], "count": N, "retry_after": S}`
 /// - `POST /_sim/drop` — abort every open exec socket now (no close frame, no exit frame)
 /// - `POST /_sim/pause` — `{"sprite": NAME?, "cold": bool}`: pause one sprite or all now
 /// - `POST /_sim/revoke-token` — `{"new_token": T?}`: the current token stops working
 /// - `GET  /_sim/requests`, `DELETE /_sim/requests` — the request log
+/// - `GET  /_sim/control` — control channels: `{"upgrades": N, "open": N, "operations": N}`
 /// - `POST /_sim/reset` — faults back to their start-up values, log cleared
 struct AdminRoutes {
     let store: SpriteStore
@@ -33,6 +35,7 @@ struct AdminRoutes {
                 if let v = o["attach_path_404"] as? Bool { f.attachPath404 = v }
                 if let v = o["drop_on_pause"] as? Bool { f.dropOnPause = v }
                 if let v = o["token_revoked"] as? Bool { f.tokenRevoked = v }
+                if let v = o["control_refused"] as? Bool { f.controlRefused = v }
             }
             store.setTimers(idle: Self.double(o["idle_to_warm"]), cold: Self.double(o["warm_to_cold"]))
             if let v = o["sprite_version"] as? String { state.versionBox.withLock { $0 = v } }
@@ -75,6 +78,10 @@ struct AdminRoutes {
             let data = (try? enc.encode(state.requests)) ?? Data("[]".utf8)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        router.get("/_sim/control") { _, _ in
+            let c = state.control.current
+            return Reply.json(.ok, ["upgrades": c.upgrades, "open": c.open, "operations": c.operations])
+        }
         router.delete("/_sim/requests") { _, _ in
             state.clearLog()
             return Response(status: .noContent)
@@ -100,7 +107,7 @@ struct AdminRoutes {
         return Reply.json(.ok, [
             "close_mode": f.closeMode.rawValue, "close_delay": f.closeDelay, "latency_ms": f.latencyMs,
             "rate_limited": f.rateLimited, "retry_after": f.retryAfter, "attach_path_404": f.attachPath404,
-            "drop_on_pause": f.dropOnPause, "token_revoked": f.tokenRevoked,
+            "drop_on_pause": f.dropOnPause, "token_revoked": f.tokenRevoked, "control_refused": f.controlRefused,
             "idle_to_warm": t.idle, "warm_to_cold": t.cold, "sprite_version": state.spriteVersion,
         ])
     }

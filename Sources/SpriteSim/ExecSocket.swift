@@ -36,6 +36,8 @@ struct ExecSocket {
         } else if q.all("cmd").isEmpty && q.first("path") == nil {
             return .dontUpgrade
         }
+        await state.roundTrip(ctx.channel)
+        await noDelay(ctx.channel)
         await store.touch(name)
         state.record(LoggedRequest(method: "GET", path: req.uri.path, query: req.uri.query ?? "", status: 101,
                                    time: Date(), websocket: true))
@@ -46,12 +48,20 @@ struct ExecSocket {
     }
 
     private func spec(_ q: Query, sprite: String) -> CommandSpec {
-        var argv = q.all("cmd")
-        let path = q.first("path") ?? argv.first ?? "bash"
+        let argv = q.all("cmd")
+        return Self.commandSpec(store: store, sprite: sprite, argv: argv, path: q.first("path"), env: q.all("env"),
+                                dir: q.first("dir"), tty: q.bool("tty") ?? false, rows: q.int("rows"),
+                                cols: q.int("cols"), stdin: q.bool("stdin"))
+    }
+
+    /// How a command runs in a sprite, from an exec query or a control op's arguments: `env`
+    /// pairs replace the environment, `dir` under `/home/sprite` maps to the sprite's home.
+    static func commandSpec(store: SpriteStore, sprite: String, argv given: [String], path: String?, env pairs: [String],
+                            dir: String?, tty: Bool, rows: Int?, cols: Int?, stdin: Bool?) -> CommandSpec {
+        var argv = given
+        let path = path ?? argv.first ?? "bash"
         if argv.isEmpty { argv = [path] }
-        let tty = q.bool("tty") ?? false
         var env: [String: String]?
-        let pairs = q.all("env")
         if !pairs.isEmpty {
             env = [:]
             for p in pairs {
@@ -60,14 +70,13 @@ struct ExecSocket {
             }
         }
         let home = store.homeDir(sprite).path
-        var dir = home
-        if let d = q.first("dir"), !d.isEmpty {
-            if d == "/home/sprite" || d.hasPrefix("/home/sprite/") { dir = home + d.dropFirst("/home/sprite".count) }
-            else if d.hasPrefix("/") { dir = d } else { dir = home + "/" + d }
+        var directory = home
+        if let d = dir, !d.isEmpty {
+            if d == "/home/sprite" || d.hasPrefix("/home/sprite/") { directory = home + d.dropFirst("/home/sprite".count) }
+            else if d.hasPrefix("/") { directory = d } else { directory = home + "/" + d }
         }
         return CommandSpec(argv: argv, path: path, environment: store.environment(for: sprite, requested: env, tty: tty),
-                           directory: dir, tty: tty, rows: q.int("rows") ?? 24, cols: q.int("cols") ?? 80,
-                           stdin: q.bool("stdin") ?? tty)
+                           directory: directory, tty: tty, rows: rows ?? 24, cols: cols ?? 80, stdin: stdin ?? tty)
     }
 
     private func serve(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter,
@@ -161,7 +170,13 @@ struct ExecSocket {
     /// After the creator disconnects, a process may live on for `max_run_after_disconnect`
     /// (default: TTY forever, non-TTY 10 s; `0` = forever).
     private func applyDisconnectPolicy(_ session: ProcessSession, _ q: Query) {
-        let limit = parseDuration(q.first("max_run_after_disconnect")) ?? (session.tty ? 0 : 10)
+        Self.endAfterDisconnect(session, limit: parseDuration(q.first("max_run_after_disconnect")))
+    }
+
+    /// Ends a process whose socket is gone once `limit` seconds passed with no socket attached
+    /// (nil: the default, TTY forever, non-TTY 10 s; 0 = forever).
+    static func endAfterDisconnect(_ session: ProcessSession, limit given: Double?) {
+        let limit = given ?? (session.tty ? 0 : 10)
         guard limit > 0 else { return }
         Task {
             try? await Task.sleep(for: .seconds(limit))
@@ -176,28 +191,34 @@ struct ExecSocket {
     private func readInput(_ inbound: WebSocketInboundStream, _ session: ProcessSession) async {
         do {
             for try await message in inbound.messages(maxSize: 1 << 24) {
-                switch message {
-                case .binary(let buf):
-                    let bytes = Array(buf.readableBytesView)
-                    guard !bytes.isEmpty else { continue }
-                    if session.tty { session.writeStdin(bytes); continue }
-                    switch bytes[0] {
-                    case 0: session.writeStdin(Array(bytes.dropFirst()))
-                    case 4: session.closeStdin()
-                    default: continue
-                    }
-                case .text(let text):
-                    guard let obj = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { continue }
-                    switch obj["type"] as? String {
-                    case "resize":
-                        if let c = obj["cols"] as? Int, let r = obj["rows"] as? Int { session.resize(rows: r, cols: c) }
-                    case "signal":
-                        if let s = obj["signal"] as? String, let n = Signals.number(s) { session.signal(n) }
-                    default: continue
-                    }
-                }
+                Self.deliver(message, to: session)
             }
         } catch {}
+    }
+
+    /// Client input for a session: binary frames are stdin (`0x00`+data, `0x04` EOF; raw bytes
+    /// on a TTY), text frames `resize` and `signal`.
+    static func deliver(_ message: WebSocketMessage, to session: ProcessSession) {
+        switch message {
+        case .binary(let buf):
+            let bytes = Array(buf.readableBytesView)
+            guard !bytes.isEmpty else { return }
+            if session.tty { session.writeStdin(bytes); return }
+            switch bytes[0] {
+            case 0: session.writeStdin(Array(bytes.dropFirst()))
+            case 4: session.closeStdin()
+            default: return
+            }
+        case .text(let text):
+            guard let obj = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else { return }
+            switch obj["type"] as? String {
+            case "resize":
+                if let c = obj["cols"] as? Int, let r = obj["rows"] as? Int { session.resize(rows: r, cols: c) }
+            case "signal":
+                if let s = obj["signal"] as? String, let n = Signals.number(s) { session.signal(n) }
+            default: return
+            }
+        }
     }
 
     /// A binary message: the stream-id byte (non-TTY) and the payload, copied once.

@@ -29,7 +29,6 @@ struct RESTRoutes {
         router.get("/v1/sprites/:name/exec") { req, ctx in sessionsOrRefusal(req, ctx) }
         router.get("/v1/sprites/:name/exec/:id") { req, ctx in sessionsOrRefusal(req, ctx) }
         router.post("/v1/sprites/:name/exec/:id/kill") { req, ctx in try await kill(req, ctx) }
-        router.get("/v1/sprites/:name/control") { _, _ in Reply.error(.notFound, "control channel not supported") }
         router.post("/v1/sprites/:name/checkpoint") { req, ctx in try await CheckpointRoutes(store: store).create(req, param(ctx, "name")) }
         router.get("/v1/sprites/:name/checkpoints") { _, ctx in CheckpointRoutes(store: store).list(param(ctx, "name")) }
         router.get("/v1/sprites/:name/checkpoints/:id") { _, ctx in

@@ -24,6 +24,11 @@ public struct SimOptions: Sendable {
     public var wakeDelay: Double = 0
     /// Per-session scrollback kept for attach.
     public var scrollbackLimit = 1 << 20
+    /// PEM certificate chain and private key: when both are set the server speaks HTTPS and WSS
+    /// on its port (and announces `https://localhost:PORT` when bound to 127.0.0.1, since a
+    /// client cannot send an IP address as the TLS server name).
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
     public var faults = Faults()
 
     public init(root: String, token: String) {
@@ -49,7 +54,9 @@ public struct Faults: Sendable, Codable {
     public var closeMode: CloseMode = .normal
     /// Seconds the socket stays open after the exit frame (the real server: ~5 s).
     public var closeDelay: Double = 5
-    /// Added to every request, in milliseconds.
+    /// One network round trip, in milliseconds: added to every request (REST calls and WebSocket
+    /// upgrades) and to every operation started on a control channel, and once more for each new
+    /// connection (its TCP handshake; twice with TLS, for the TLS handshake too).
     public var latencyMs: Int = 0
     /// Endpoint name → remaining number of requests answered with 429.
     public var rateLimited: [String: Int] = [:]
@@ -61,12 +68,15 @@ public struct Faults: Sendable, Codable {
     public var dropOnPause = true
     /// The current token was revoked: every request gets 401.
     public var tokenRevoked = false
+    /// The control channel (`/v1/sprites/{name}/control`, spec §4.8) is refused with 404, as by
+    /// servers without it (spec §11 item 9).
+    public var controlRefused = false
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case closeMode = "close_mode", closeDelay = "close_delay", latencyMs = "latency_ms"
         case rateLimited = "rate_limited", retryAfter = "retry_after", attachPath404 = "attach_path_404"
-        case dropOnPause = "drop_on_pause", tokenRevoked = "token_revoked"
+        case dropOnPause = "drop_on_pause", tokenRevoked = "token_revoked", controlRefused = "control_refused"
     }
 }

@@ -1,9 +1,12 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 
 /// The request context: Hummingbird's basics plus the channel, so a fault can abort it.
@@ -40,27 +43,33 @@ public final class SpriteSimServer: Sendable {
     }
 
     /// Base URL once started.
-    public var url: String? { boundPort.current.map { "http://\(options.host):\($0)" } }
+    public var url: String? { boundPort.current.map(baseURL(port:)) }
+
+    /// `http://HOST:PORT`, or with TLS `https://HOST:PORT` — `localhost` for 127.0.0.1, as TLS
+    /// clients send the host as the server name, which may not be an IP address.
+    func baseURL(port: Int) -> String {
+        guard options.tlsCertificatePath != nil else { return "http://\(options.host):\(port)" }
+        return "https://\(options.host == "127.0.0.1" ? "localhost" : options.host):\(port)"
+    }
 
     /// Starts serving in the background and returns the base URL.
     public func start() async throws -> String {
         let (stream, cont) = AsyncStream<Int>.makeStream()
-        let app = makeApplication { port in cont.yield(port); cont.finish() }
+        let app = try makeApplication { port in cont.yield(port); cont.finish() }
         let lifecycle = LifecycleService(store: store, state: state)
         let serviceGroup = ServiceGroup(configuration: .init(services: [app, lifecycle], logger: Logger(label: "sprite-sim")))
         group.withLock { $0 = serviceGroup }
         Task { try? await serviceGroup.run(); cont.finish() }
         for await port in stream {
             boundPort.withLock { $0 = port }
-            return "http://\(options.host):\(port)"
+            return baseURL(port: port)
         }
         throw SpawnError(description: "sprite-sim: server did not start on \(options.host):\(options.port)")
     }
 
     /// Serves until the process is signalled; calls `onListening` with the base URL first.
     public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
-        let host = options.host
-        let app = makeApplication { port in onListening("http://\(host):\(port)") }
+        let app = try makeApplication { [self] port in onListening(baseURL(port: port)) }
         let lifecycle = LifecycleService(store: store, state: state)
         let serviceGroup = ServiceGroup(configuration: .init(
             services: [app, lifecycle], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "sprite-sim")))
@@ -76,22 +85,50 @@ public final class SpriteSimServer: Sendable {
     /// The request log (newest last).
     public var requests: [LoggedRequest] { state.requests }
 
-    private func makeApplication(onPort: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
+    private func makeApplication(onPort: @escaping @Sendable (Int) -> Void) throws -> some ApplicationProtocol {
         let router = Router(context: SimContext.self)
         router.add(middleware: SimMiddleware(state: state))
         RESTRoutes(store: store, state: state).register(on: router)
         AdminRoutes(store: store, state: state).register(on: router)
         let wsRouter = Router(context: SimContext.self)
         ExecSocket(store: store, state: state).register(on: wsRouter)
+        ControlSocket(store: store, state: state).register(on: wsRouter, plain: router)
         var logger = Logger(label: "sprite-sim")
         logger.logLevel = .error
+        let plain = HTTPServerBuilder.http1WebSocketUpgrade(
+            webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 24)))
+        let server = try tlsConfiguration().map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: wsRouter, configuration: .init(ws: .init(maxFrameSize: 1 << 24))),
+            server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: nil),
             onServerRunning: { channel in onPort(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+}
+
+extension SpriteSimServer {
+    /// The server's TLS configuration from the PEM files, or nil for plain HTTP.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        switch (options.tlsCertificatePath, options.tlsKeyPath) {
+        case (nil, nil):
+            return nil
+        case (let cert?, let key?):
+            let chain: [NIOSSLCertificate]
+            let privateKey: NIOSSLPrivateKey
+            do { chain = try NIOSSLCertificate.fromPEMFile(cert) } catch {
+                throw SpawnError(description: "sprite-sim: cannot read the TLS certificate \(cert): \(error)")
+            }
+            do { privateKey = try NIOSSLPrivateKey(file: key, format: .pem) } catch {
+                throw SpawnError(description: "sprite-sim: cannot read the TLS key \(key): \(error)")
+            }
+            guard !chain.isEmpty else { throw SpawnError(description: "sprite-sim: no certificate in \(cert)") }
+            return TLSConfiguration.makeServerConfiguration(
+                certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        default:
+            throw SpawnError(description: "sprite-sim: TLS needs both a certificate and a key (--tls-cert and --tls-key)")
+        }
     }
 }
 
@@ -116,8 +153,7 @@ struct SimMiddleware: RouterMiddleware {
     let state: SimState
 
     func handle(_ request: Request, context: SimContext, next: (Request, SimContext) async throws -> Response) async throws -> Response {
-        let faults = state.faults.current
-        if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
+        await state.roundTrip(context.channel)
         let path = request.uri.path
         var response: Response
         if path.hasPrefix("/v1") {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// One entry of the request log that tests read through `GET /_sim/requests`.
 public struct LoggedRequest: Codable, Sendable {
@@ -17,9 +18,16 @@ final class SimState: @unchecked Sendable {
     let token: Locked<String>
     let versionBox: Locked<String>
     let sessionIdAsString: Locked<Bool>
+    /// Whether the server speaks TLS (a new connection then costs a second round trip).
+    let tls: Bool
     private let log = Locked<[LoggedRequest]>([])
+    /// Connections that already paid their handshakes' latency.
+    private let connections = Locked<Set<ObjectIdentifier>>([])
+    /// Control channels: upgrades so far, open now, operations started.
+    let control = Locked(ControlStats())
 
     init(options: SimOptions) {
+        tls = options.tlsCertificatePath != nil
         initialFaults = options.faults
         faults = Locked(options.faults)
         token = Locked(options.token)
@@ -36,11 +44,31 @@ final class SimState: @unchecked Sendable {
     var requests: [LoggedRequest] { log.current }
     func clearLog() { log.withLock { $0.removeAll() } }
 
+    /// Waits the `latency_ms` fault's round trips for a request on `channel`: one, plus the TCP
+    /// handshake (and the TLS one) when this is the connection's first request.
+    func roundTrip(_ channel: any Channel) async {
+        let ms = faults.current.latencyMs
+        guard ms > 0 else { return }
+        let id = ObjectIdentifier(channel)
+        let isNew = connections.withLock { $0.insert(id).inserted }
+        if isNew {
+            let connections = self.connections
+            channel.closeFuture.whenComplete { _ in connections.withLock { _ = $0.remove(id) } }
+        }
+        let trips = 1 + (isNew ? (tls ? 2 : 1) : 0)
+        try? await Task.sleep(for: .milliseconds(ms * trips))
+    }
+
     func authorized(_ header: String?) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
         let given = String(header.dropFirst(7))
         let (expected, revoked) = (token.current, faults.current.tokenRevoked)
         return !revoked && given == expected
+    }
+
+    /// True if requests to `endpoint` are being answered with 429 (consumes nothing).
+    func rateLimitPending(_ endpoint: String) -> Bool {
+        faults.withLock { f in [endpoint, "*"].contains { (f.rateLimited[$0] ?? 0) > 0 } }
     }
 
     /// True if the request must be answered with 429; consumes one of the N.
@@ -55,6 +83,20 @@ final class SimState: @unchecked Sendable {
             return false
         }
     }
+}
+
+/// Sends small frames at once (no Nagle): a socket's session_info, exit frame and `op.complete`
+/// go out as written, not held for the ACK of the one before (which a delayed ACK can hold up
+/// to 200 ms on a long-lived connection).
+func noDelay(_ channel: any Channel) async {
+    _ = try? await channel.setOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1).get()
+}
+
+/// What the control endpoint has seen (`GET /_sim/control`).
+struct ControlStats: Sendable {
+    var upgrades = 0
+    var open = 0
+    var operations = 0
 }
 
 /// Names the endpoint of a `/v1` request for the 429 switch.
