@@ -2,9 +2,11 @@ import Foundation
 import Sandbox
 import Sprites
 
-/// A ``Sandbox`` on a Fly.io sprite: commands run through exec (a WebSocket each), files go
-/// through the filesystem API, streams are long-lived execs, and the terminal is handed over
-/// through a TTY exec.
+/// A ``Sandbox`` on a Fly.io sprite: commands run over the sprite's control channel (one
+/// persistent WebSocket, spec §4.8; each command then costs no new connection) or, where the
+/// sprite has none or the client's `controlMode` is off, an exec WebSocket each; files go
+/// through the filesystem API; streams are long-lived execs on their own sockets, and the
+/// terminal is handed over through a TTY exec.
 ///
 /// An exec whose upgrade is refused never started, so it is retried with backoff (429 honouring
 /// `Retry-After`, 502/503 right after a wake). A socket lost after the command started is not
@@ -37,11 +39,11 @@ public struct SpriteSandbox: Sandbox {
 
     // MARK: - Commands
 
-    /// Runs `argv` through one exec; `env` is set with `env NAME=VALUE …` in front of the command
-    /// (never secrets: they travel in 0600 files).
+    /// Runs `argv` over the control channel (else one exec); `env` is set with `env NAME=VALUE …`
+    /// in front of the command (never secrets: they travel in 0600 files).
     public func run(_ argv: [String], cwd: String?, env: [String: String], stdin: Data?) async throws -> CommandResult {
         let full = env.isEmpty ? argv : ["env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + argv
-        let session = try await start(ExecCommand(full, directory: cwd, stdin: stdin != nil))
+        let session = try await startShort(ExecCommand(full, directory: cwd, stdin: stdin != nil))
         do {
             if let stdin {
                 var offset = 0
@@ -56,7 +58,10 @@ public struct SpriteSandbox: Sandbox {
             let r = try await withTaskCancellationHandler {
                 try await session.collect()
             } onCancel: {
-                Task { await session.detach() }
+                Task {
+                    try? await session.signal("TERM")
+                    await session.detach()
+                }
             }
             return CommandResult(status: Int32(truncatingIfNeeded: r.exitCode), stdout: Data(r.stdout), stderr: Data(r.stderr))
         } catch let e as SpritesError {
@@ -162,6 +167,15 @@ public struct SpriteSandbox: Sandbox {
     }
 
     // MARK: - Helpers
+
+    /// Starts a short command on the sprite's control channel, or on its own exec socket when
+    /// the channel cannot take it (refused by the server, unreachable, all its connections busy).
+    func startShort(_ command: ExecCommand) async throws -> ExecSession {
+        if client.controlMode, let session = try await client.controlChannel(sprite).exec(command) {
+            return session
+        }
+        return try await start(command)
+    }
 
     /// Starts an exec, retrying refused upgrades (the command never started).
     func start(_ command: ExecCommand) async throws -> ExecSession {

@@ -9,6 +9,11 @@ public enum SpritesConfig {
         return url
     }
 
+    /// Whether the control channel is used: on unless `SPRITES_CONTROL` is `0`, `off`, `false` or `no`.
+    public static func controlMode(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        !["0", "off", "false", "no"].contains((environment["SPRITES_CONTROL"] ?? "").lowercased())
+    }
+
     /// Name of the credentials file inside the caller's config folder.
     public static let credentialsFileName = "sprites-token"
 

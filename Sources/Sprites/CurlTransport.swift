@@ -12,6 +12,8 @@ struct HTTPRequest: Sendable {
     var body: [UInt8]?
     /// Whole-request timeout in seconds; nil = none (streams).
     var timeout: Double? = 30
+    /// The CAs trusted for `https://`.
+    var trust: TLSTrust = .system
 }
 
 /// A complete HTTP answer.
@@ -29,7 +31,9 @@ enum HTTPStreamPart: Sendable {
 
 /// libcurl, bound through typed setopt shims. `curl_global_init` runs once; every handle sets
 /// `CURLOPT_NOSIGNAL`; SIGPIPE is ignored process-wide; each transfer runs `curl_easy_perform`
-/// on its own thread and is cancelled through the xferinfo callback.
+/// on its own thread and is cancelled through the xferinfo callback. `https://` verifies the
+/// peer and its host name (libcurl's defaults, never turned off) against the request's trusted
+/// CAs (`CURLOPT_CAINFO`, `CURLOPT_CAPATH`).
 enum CurlTransport {
     private static let globalInit: Void = {
         signal(SIGPIPE, SIG_IGN)
@@ -93,6 +97,21 @@ enum CurlTransport {
             handle = h
             defer { ccurl_easy_cleanup(h) }
             let me = Unmanaged.passUnretained(self).toOpaque()
+            let trust = request.trust
+            if request.url.hasPrefix("https://") {
+                do { try trust.check() } catch {
+                    continuation.finish(throwing: error)
+                    return
+                }
+                if let f = trust.caFile { ccurl_setopt_str(h, CURLOPT_CAINFO, f) }
+                if let d = trust.caDirectory { ccurl_setopt_str(h, CURLOPT_CAPATH, d) }
+                ccurl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+                ccurl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+            }
+            let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+            errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+            defer { errorBuffer.deallocate() }
+            ccurl_setopt_ptr(h, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
             ccurl_setopt_str(h, CURLOPT_URL, request.url)
             ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
             ccurl_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 30)
@@ -160,8 +179,21 @@ enum CurlTransport {
             } else if rc == CURLE_ABORTED_BY_CALLBACK {
                 continuation.finish(throwing: CancellationError())
             } else {
-                let msg = String(cString: ccurl_easy_strerror(rc))
-                continuation.finish(throwing: SpritesError.transport("\(request.method) \(CurlTransport.redact(request.url)): \(msg)"))
+                let detail = String(cString: errorBuffer)
+                let msg = detail.isEmpty ? String(cString: ccurl_easy_strerror(rc)) : detail
+                let host = TLSTrust.hostPort(request.url)
+                let text: String
+                switch rc {
+                case CURLE_PEER_FAILED_VERIFICATION:
+                    text = "certificate verify failed for \(host) (\(msg)): \(trust.advice)"
+                case CURLE_SSL_CACERT_BADFILE:
+                    text = "cannot use the CA certificates for \(host) (\(msg)); check SSL_CERT_FILE and SSL_CERT_DIR"
+                case CURLE_SSL_CONNECT_ERROR:
+                    text = "TLS handshake with \(host) failed (\(msg))"
+                default:
+                    text = "\(request.method) \(CurlTransport.redact(request.url)): \(msg)"
+                }
+                continuation.finish(throwing: SpritesError.transport(text))
             }
         }
     }

@@ -56,6 +56,13 @@ public struct SessionInfo: Sendable, Equatable {
     public var isOwner: Bool
     public var rows: Int?
     public var cols: Int?
+    init(id: String, command: String, tty: Bool) {
+        self.id = id
+        self.command = command
+        self.tty = tty
+        self.isOwner = true
+    }
+
     init(json o: [String: Any]) {
         id = JSON.string(o["session_id"]) ?? ""
         command = o["command"] as? String ?? ""
@@ -97,17 +104,33 @@ public struct ExecResult: Sendable, Equatable {
 /// exit frame it throws `SpritesError.connectionLost` — never a silent success. The client closes
 /// the socket as soon as the exit frame arrives and sends ping frames every 15 s.
 public final class ExecSession: Sendable {
-    public let info: SessionInfo
+    /// `session_info`. On the control channel the command starts without waiting for it, so
+    /// `id` is empty until (and unless) the server sends one.
+    public var info: SessionInfo { infoBox.current }
     public let events: AsyncThrowingStream<ExecEvent, any Error>
+    /// Whether the command runs on the sprite's control channel rather than its own socket.
+    public let viaControl: Bool
+    private let infoBox: Locked<SessionInfo>
     private let outbound: WebSocketOutboundWriter
     private let detached: Locked<Bool>
 
     init(info: SessionInfo, events: AsyncThrowingStream<ExecEvent, any Error>,
          outbound: WebSocketOutboundWriter, detached: Locked<Bool>) {
-        self.info = info
+        self.infoBox = Locked(info)
         self.events = events
         self.outbound = outbound
         self.detached = detached
+        self.viaControl = false
+    }
+
+    /// A command on a control connection: frames go out on the shared socket; `detach` closes it.
+    init(control info: Locked<SessionInfo>, events: AsyncThrowingStream<ExecEvent, any Error>,
+         outbound: WebSocketOutboundWriter, detached: Locked<Bool>) {
+        self.infoBox = info
+        self.events = events
+        self.outbound = outbound
+        self.detached = detached
+        self.viaControl = true
     }
 
     /// Sends input: a `0x00`-prefixed frame in non-TTY mode, raw bytes in TTY mode.
@@ -141,6 +164,7 @@ public final class ExecSession: Sendable {
 
     /// Closes the socket without ending the command; it lives on per `max_run_after_disconnect`
     /// and can be re-attached with `SpritesClient.attach`. `events` then ends without error.
+    /// On the control channel this closes that connection (the channel opens another).
     public func detach() async {
         detached.withLock { $0 = true }
         try? await outbound.close(.normalClosure, reason: "detach")
@@ -172,8 +196,26 @@ public final class ExecSession: Sendable {
     }
 }
 
+/// How a command reaches the sprite.
+public enum ExecRoute: Sendable {
+    /// Its own exec socket (spec §4.1).
+    case socket
+    /// The sprite's control channel (spec §4.8) when the client's `controlMode` is on and the
+    /// channel can take it; otherwise its own exec socket.
+    case control
+}
+
 extension SpritesClient {
-    /// Starts a command and returns once `session_info` arrived.
+    /// Starts a command. On its own socket it returns once `session_info` arrived; on the
+    /// control channel once the command was sent.
+    public func exec(_ sprite: String, _ command: ExecCommand, via route: ExecRoute) async throws -> ExecSession {
+        if route == .control, controlMode, let session = try await controlChannel(sprite).exec(command) {
+            return session
+        }
+        return try await exec(sprite, command)
+    }
+
+    /// Starts a command on its own socket and returns once `session_info` arrived.
     public func exec(_ sprite: String, _ command: ExecCommand) async throws -> ExecSession {
         let url = wsURL(spriteURL(sprite, "/exec?\(Self.query(command.queryItems))"))
         do {
@@ -205,9 +247,10 @@ extension SpritesClient {
 
     /// Runs a command to completion. `stdin`, when given, is sent and then closed.
     public func run(_ sprite: String, _ argv: [String], stdin: [UInt8]? = nil,
-                    environment: [String: String]? = nil, directory: String? = nil) async throws -> ExecResult {
+                    environment: [String: String]? = nil, directory: String? = nil,
+                    via route: ExecRoute = .socket) async throws -> ExecResult {
         let cmd = ExecCommand(argv, environment: environment, directory: directory, stdin: stdin != nil)
-        let session = try await exec(sprite, cmd)
+        let session = try await exec(sprite, cmd, via: route)
         if let stdin {
             var offset = 0
             while offset < stdin.count {
@@ -224,36 +267,18 @@ extension SpritesClient {
 
     enum ConnectFailure: Error { case upgradeRefused }
 
-    func wsURL(_ http: String) -> String {
-        if http.hasPrefix("https://") { return "wss://" + http.dropFirst(8) }
-        if http.hasPrefix("http://") { return "ws://" + http.dropFirst(7) }
-        return http
-    }
+    func wsURL(_ http: String) -> String { endpoint.wsURL(http) }
 
     /// WSClient does not expose a refused upgrade's status, so ask the same path over plain HTTP.
-    func upgradeError(probe: String) async -> SpritesError {
-        let req = HTTPRequest(method: "GET", url: probe, headers: authHeaders, timeout: 15)
-        guard let a = try? await CurlTransport.perform(req) else {
-            return .transport("WebSocket upgrade refused and the server did not answer")
-        }
-        if a.status >= 400 { return .api(APIError(status: a.status, body: a.body, retryAfterHeader: a.headers["retry-after"])) }
-        return .transport("WebSocket upgrade refused by the server")
-    }
+    func upgradeError(probe: String) async -> SpritesError { await endpoint.refusal(probe: probe) }
 
     private func connect(_ url: String) async throws -> ExecSession {
-        var headers = HTTPFields()
-        headers[.authorization] = "Bearer \(token)"
-        let config = WebSocketClientConfiguration(
-            maxFrameSize: 1 << 24, additionalHeaders: headers, closeTimeout: .seconds(2),
-            autoPing: .enabled(timePeriod: .seconds(15)))
-        var logger = Logger(label: "sprites.exec")
-        logger.logLevel = .critical
         let (events, eventsCont) = AsyncThrowingStream<ExecEvent, any Error>.makeStream()
         let (setup, setupCont) = AsyncStream<Result<(SessionInfo, WebSocketOutboundWriter), any Error>>.makeStream()
         let finished = Locked(false)   // exit seen (or stream ended)
         let detached = Locked(false)
 
-        let client = WebSocketClient(url: url, configuration: config, logger: logger) { inbound, outbound, _ in
+        let client = try endpoint.webSocketClient(url) { inbound, outbound, _ in
             var tty = false
             var started = false
             for try await message in inbound.messages(maxSize: 1 << 26) {
@@ -307,7 +332,7 @@ extension SpritesClient {
                 failure = ConnectFailure.upgradeRefused
             } catch {
                 reason = "\(error)"
-                failure = SpritesError.transport("WebSocket: \(error)")
+                failure = endpoint.webSocketFailure(error, url: url)
             }
             setupCont.yield(.failure(failure ?? SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])))
             setupCont.finish()

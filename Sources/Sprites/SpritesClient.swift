@@ -19,6 +19,12 @@
 //     try await t.send(Array("ls\n".utf8)); try await t.resize(rows: 50, cols: 160)
 //     let a = try await client.attach("task-42", sessionId: "1234")   // scrollback first
 //
+//     // Many short commands over one connection: the control channel (spec §4.8), with a
+//     // fallback to exec sockets when the server has no `/control`
+//     let c = try await client.run("task-42", ["true"], via: .control)
+//     let op = try await client.exec("task-42", ExecCommand(["cat"], stdin: true), via: .control)
+//     client.controlChannel("task-42").stats        // connections opened, commands carried
+//
 //     // Sessions, checkpoints, files
 //     try await client.listSessions("task-42"); try await client.killSession("task-42", id: "1234")
 //     for try await e in client.createCheckpoint("task-42", comment: "before") { … }
@@ -31,22 +37,46 @@
 // partial output kept), `.exitStatus`. Idempotent calls (GET, PUT, DELETE) retry 429/502/503
 // with backoff honouring Retry-After; POSTs (create, checkpoint, restore, kill) never retry.
 // The token is sent only in the Authorization header and never logged.
+//
+// TLS: `https://` and `wss://` trust the system's CAs, or those of `SSL_CERT_FILE` /
+// `SSL_CERT_DIR` (`TLSTrust`); a certificate that does not verify is a `.transport` error that
+// says "certificate verify failed … set SSL_CERT_FILE …" — verification is never turned off.
 
 import Foundation
 
-/// A Sprites API client. Thread-safe; keep one per process.
+/// A Sprites API client. Thread-safe; keep one per process (it keeps each sprite's control
+/// channel open between commands).
 public final class SpritesClient: Sendable {
-    /// Base URL without a trailing `/`, e.g. `https://api.sprites.dev`.
-    public let baseURL: String
-    let token: String
+    let endpoint: Endpoint
     public let retry: RetryPolicy
+    /// Whether `via: .control` (and `SpriteSandbox.run`) use the control channel; off, they use
+    /// exec sockets. Default: on, unless `SPRITES_CONTROL=0`.
+    public let controlMode: Bool
+    private let channels = Locked<[String: ControlChannel]>([:])
 
-    public init(baseURL: String, token: String, retry: RetryPolicy = RetryPolicy()) {
+    /// Base URL without a trailing `/`, e.g. `https://api.sprites.dev`.
+    public var baseURL: String { endpoint.baseURL }
+    var token: String { endpoint.token }
+    /// The CAs trusted for `https://` and `wss://`.
+    public var trust: TLSTrust { endpoint.trust }
+
+    public init(baseURL: String, token: String, retry: RetryPolicy = RetryPolicy(),
+                trust: TLSTrust = .fromEnvironment(), controlMode: Bool = SpritesConfig.controlMode()) {
         var u = baseURL
         while u.hasSuffix("/") { u.removeLast() }
-        self.baseURL = u
-        self.token = token
+        self.endpoint = Endpoint(baseURL: u, token: token, trust: trust)
         self.retry = retry
+        self.controlMode = controlMode
+    }
+
+    /// The sprite's control channel, one per sprite and client (opened on its first command).
+    public func controlChannel(_ sprite: String) -> ControlChannel {
+        channels.withLock { table in
+            if let c = table[sprite] { return c }
+            let c = ControlChannel(sprite: sprite, endpoint: endpoint)
+            table[sprite] = c
+            return c
+        }
     }
 
     /// Base URL from `SPRITES_API_URL`, token from `SPRITES_TOKEN` / `SPRITE_TOKEN` / the credentials file.
@@ -69,16 +99,14 @@ public final class SpritesClient: Sendable {
             .joined(separator: "&")
     }
 
-    func spriteURL(_ name: String, _ rest: String = "") -> String {
-        "\(baseURL)/v1/sprites/\(Self.segment(name))\(rest)"
-    }
+    func spriteURL(_ name: String, _ rest: String = "") -> String { endpoint.spriteURL(name, rest) }
 
-    var authHeaders: [String: String] { ["Authorization": "Bearer \(token)"] }
+    var authHeaders: [String: String] { endpoint.authHeaders }
 
     /// Sends a request; retries only when `idempotent`. Throws `.api` for status ≥ 400.
     func send(_ method: String, _ url: String, json: Any? = nil, body: [UInt8]? = nil,
               contentType: String? = nil, timeout: Double = 30, idempotent: Bool) async throws -> HTTPAnswer {
-        var req = HTTPRequest(method: method, url: url, headers: authHeaders, timeout: timeout)
+        var req = endpoint.request(method, url, timeout: timeout)
         if let json {
             req.body = JSON.encode(json)
             req.headers["Content-Type"] = "application/json"
@@ -109,7 +137,7 @@ public final class SpritesClient: Sendable {
 
     /// An NDJSON POST whose lines are delivered as they arrive. Never retried.
     func progressStream(_ url: String, json: Any?) -> AsyncThrowingStream<ProgressEvent, any Error> {
-        var req = HTTPRequest(method: "POST", url: url, headers: authHeaders, timeout: nil)
+        var req = endpoint.request("POST", url, timeout: nil)
         if let json { req.body = JSON.encode(json); req.headers["Content-Type"] = "application/json" }
         let source = CurlTransport.stream(req)
         return AsyncThrowingStream { cont in
