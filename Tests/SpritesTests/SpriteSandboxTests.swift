@@ -70,7 +70,10 @@ struct SpriteSandboxTests {
     }
 
     @Test func refusedExecsAreRetried() async throws {
-        let (s, sim) = try await sandbox("retry")
+        let (client, sim, name) = try await SimHarness.fresh("retry")
+        // Exec sockets only (a client without the control channel): the refusals hit them.
+        let execOnly = SpritesClient(baseURL: client.baseURL, token: SimHarness.token, controlMode: false)
+        let s = try await SpriteSandbox.connect(client: execOnly, sprite: name)
         sim.state.faults.withLock { $0.rateLimited["exec"] = 2 }
         let r = try await s.run(["echo", "after two refusals"])
         #expect(r.stdoutText == "after two refusals\n")
