@@ -1,11 +1,22 @@
 """sprite-sim driven by the official Python SDK (sprites-py). Every failure here is a sim bug."""
 import io
+import json
+import os
 import threading
 import time
+import urllib.request
 
 import pytest
 import sprites
 from sprites.exceptions import ExecError, NotFoundError, SpriteError
+
+from conftest import control_mode
+
+
+def sim_control():
+    """The sim's control-channel counters (GET /_sim/control: upgrades, open, operations)."""
+    with urllib.request.urlopen(os.environ["SPRITES_API_URL"] + "/_sim/control", timeout=10) as r:
+        return json.load(r)
 
 
 def test_create_get_list_destroy(client):
@@ -129,3 +140,18 @@ def test_wrong_token_is_rejected(client):
     bad = sprites.SpritesClient(token="wrong", base_url=client.base_url)
     with pytest.raises(SpriteError):
         bad.list_sprites()
+
+
+def test_commands_take_the_transport_of_the_mode(sprite):
+    """Control mode: the commands share one control WebSocket. Otherwise: none touches /control."""
+    before = sim_control()
+    for i in range(5):
+        assert sprite.command("sh", "-c", f"echo {i}").output() == f"{i}\n".encode()
+    after = sim_control()
+    if control_mode():
+        assert after["operations"] - before["operations"] == 5
+        assert after["upgrades"] - before["upgrades"] <= 1, "one connection, reused"
+        assert sprite.has_control_connection()
+    else:
+        assert after["operations"] == before["operations"]
+        assert after["upgrades"] == before["upgrades"]
