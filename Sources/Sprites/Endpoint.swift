@@ -12,6 +12,23 @@ struct Endpoint: Sendable {
     let baseURL: String
     let token: String
     let trust: TLSTrust
+    /// The WebSocket TLS configuration, made once (reading a CA bundle costs milliseconds).
+    private let tls = Locked<TLSConfiguration?>(nil)
+
+    init(baseURL: String, token: String, trust: TLSTrust) {
+        self.baseURL = baseURL
+        self.token = token
+        self.trust = trust
+    }
+
+    /// The TLS configuration for `wss://`, made on first use.
+    func tlsConfiguration() throws -> TLSConfiguration {
+        if let made = tls.current { return made }
+        try trust.check()
+        let made = try trust.clientConfiguration()
+        tls.withLock { $0 = made }
+        return made
+    }
 
     var authHeaders: [String: String] { ["Authorization": "Bearer \(token)"] }
 
@@ -42,11 +59,7 @@ struct Endpoint: Sendable {
             autoPing: .enabled(timePeriod: .seconds(15)))
         var logger = Logger(label: "sprites.ws")
         logger.logLevel = .critical
-        var tls: TLSConfiguration?
-        if url.hasPrefix("wss://") {
-            try trust.check()
-            tls = trust.clientConfiguration()
-        }
+        let tls = url.hasPrefix("wss://") ? try tlsConfiguration() : nil
         return WebSocketClient(url: url, configuration: config, tlsConfiguration: tls, logger: logger, handler: handler)
     }
 

@@ -41,17 +41,44 @@ public struct TLSTrust: Sendable, Equatable {
     }
 
     /// A client configuration with full verification (chain and host name) against these CAs.
-    func clientConfiguration() -> TLSConfiguration {
+    /// The file's certificates are read here, once (`Endpoint` keeps the configuration), not on
+    /// every connection; a folder is looked up by hash as OpenSSL does — NIOSSL reads only its
+    /// primary trust root as a folder, so further folders are read whole.
+    func clientConfiguration() throws -> TLSConfiguration {
         var c = TLSConfiguration.makeClientConfiguration()
         c.certificateVerification = .fullVerification
-        var dirs = directories
+        var fileCerts: [NIOSSLCertificate]?
         if let f = caFile {
-            c.trustRoots = .file(f)
-        } else if !dirs.isEmpty {
-            c.trustRoots = .file(dirs.removeFirst())
+            do { fileCerts = try NIOSSLCertificate.fromPEMFile(f) } catch {
+                throw SpritesError.transport("SSL_CERT_FILE=\(f): not a PEM file of CA certificates (\(error))")
+            }
         }
-        c.additionalTrustRoots = dirs.map { .file($0) }
+        var dirs = directories
+        var additional: [NIOSSLAdditionalTrustRoots] = []
+        if !dirs.isEmpty {
+            c.trustRoots = .file(dirs.removeFirst())
+            if let fileCerts { additional.append(.certificates(fileCerts)) }
+        } else if let fileCerts {
+            c.trustRoots = .certificates(fileCerts)
+        }
+        for d in dirs { additional.append(.certificates(try Self.hashedCertificates(in: d))) }
+        c.additionalTrustRoots = additional
         return c
+    }
+
+    /// The certificates of a hashed folder (`<8 hex digits>.<n>` entries, as `openssl rehash`
+    /// makes them).
+    static func hashedCertificates(in dir: String) throws -> [NIOSSLCertificate] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        var certs: [NIOSSLCertificate] = []
+        for name in names.sorted() {
+            let parts = name.split(separator: ".")
+            guard parts.count == 2, parts[0].count == 8, parts[0].allSatisfy(\.isHexDigit),
+                  parts[1].allSatisfy(\.isNumber) else { continue }
+            if let loaded = try? NIOSSLCertificate.fromPEMFile(dir + "/" + name) { certs += loaded }
+        }
+        guard !certs.isEmpty else { throw SpritesError.transport("SSL_CERT_DIR=\(dir): no hashed CA certificates in it (run openssl rehash)") }
+        return certs
     }
 
     /// What to do about a certificate that did not verify.
@@ -78,6 +105,13 @@ public struct TLSTrust: Sendable, Equatable {
         }
         if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate verify failed") {
             return "certificate verify failed for \(host): \(advice)"
+        }
+        if let e = error as? NIOSSLExtraError, e == .failedToValidateHostname {
+            return "certificate verify failed for \(host): the certificate does not name \(URLComponents(string: url)?.host ?? host)"
+        }
+        if let e = error as? NIOSSLError, case .failedToLoadCertificate = e {
+            return "cannot load the CA certificates of " + [caFile.map { "SSL_CERT_FILE=\($0)" }, caDirectory.map { "SSL_CERT_DIR=\($0)" }]
+                .compactMap { $0 }.joined(separator: " and ") + " (PEM certificates expected)"
         }
         if error is NIOSSLError || error is BoringSSLError || text.contains("SSL") && text.contains("handshake") {
             return "TLS handshake with \(host) failed: \(text)"

@@ -42,6 +42,27 @@ struct TLSTests {
         }
     }
 
+    /// As on machines whose environment names the system's CAs in both variables: a folder and
+    /// a file together, and several folders, all count.
+    @Test func aFileAndFoldersTogetherAreAllTrusted() async throws {
+        try await SimProcess.with(tls: true) { sim in
+            let systemDir = FileManager.default.fileExists(atPath: "/etc/ssl/certs") ? "/etc/ssl/certs" : sim.root
+            let cases: [[String: String]] = [
+                ["SSL_CERT_FILE": sim.caFile, "SSL_CERT_DIR": systemDir],             // the CA in the file
+                ["SSL_CERT_FILE": sim.otherCAFile, "SSL_CERT_DIR": sim.caDirectory],   // the CA in the folder
+                ["SSL_CERT_DIR": "\(systemDir):\(sim.caDirectory)"],                    // the CA in a second folder
+            ]
+            for (i, environment) in cases.enumerated() {
+                let c = client(sim, environment)
+                let name = "tls-both-\(i)"
+                _ = try await c.createSprite(SpriteSpec(name: name))
+                #expect(try await c.run(name, ["echo", "\(i)"]).stdoutText == "\(i)\n", "\(environment)")
+                #expect(try await c.run(name, ["echo", "c\(i)"], via: .control).stdoutText == "c\(i)\n", "\(environment)")
+                #expect(c.controlChannel(name).stats.commands == 1, "\(environment)")
+            }
+        }
+    }
+
     @Test func withoutTheCARestAndExecFailSayingWhatToSet() async throws {
         try await SimProcess.with(tls: true) { sim in
             let good = client(sim, ["SSL_CERT_FILE": sim.caFile])
