@@ -206,7 +206,8 @@ final class ControlConnection: Sendable {
     static let prefix = "control:"
 
     enum DialFailure: Error {
-        /// The upgrade was refused; the status a plain request to the same path got (nil: none).
+        /// The upgrade was refused; the status a plain request to the same path got (nil: none,
+        /// or 404 for a sprite that does not exist).
         case refused(Int?)
         case failed(SpritesError)
     }
@@ -272,8 +273,10 @@ final class ControlConnection: Sendable {
                 }
                 readyCont.yield(.failure(DialFailure.failed(.transport("the control channel closed at once"))))
             } catch let e as WebSocketClientError where e == .webSocketUpgradeFailed {
-                let refusal = await endpoint.refusal(probe: path)
-                readyCont.yield(.failure(DialFailure.refused(refusal.status)))
+                var status = await endpoint.refusal(probe: path).status
+                // A 404 for a sprite that does not exist (yet) says nothing about /control.
+                if status == 404, await endpoint.refusal(probe: endpoint.spriteURL(sprite)).status == 404 { status = nil }
+                readyCont.yield(.failure(DialFailure.refused(status)))
             } catch {
                 reason = "\(error)"
                 readyCont.yield(.failure(DialFailure.failed(endpoint.webSocketFailure(error, url: url))))

@@ -23,7 +23,7 @@ struct SpriteSimCommand: AsyncParsableCommand {
     @Option(help: "Seconds warm before → cold.") var coldTimeout: Double = 3600
     @Option(help: "Seconds added when exec or fs wakes a sprite.") var wakeDelay: Double = 0
     @Option(help: "Milliseconds of one round trip: added to every request and control-channel operation, and once more per new connection (twice with TLS).") var latencyMs: Int = 0
-    @Option(help: "Endpoints answered with 429 (comma-separated: create,exec,get,list,fs,…,*).") var rateLimit: String?
+    @Option(help: "Endpoints answered with 429 (comma-separated: create,exec,control,get,list,fs,…,*).") var rateLimit: String?
     @Option(help: "How many requests get 429 per endpoint in --rate-limit.") var rateLimitCount: Int = 1
     @Option(help: "Retry-After seconds with 429.") var retryAfter: Int = 1
     @Option(help: "Status for a duplicate sprite name (409 or 400).") var duplicateStatus: Int = 409

@@ -113,6 +113,17 @@ struct ControlChannelTests {
         #expect(upgrades(log, "/exec") == 5)
     }
 
+    @Test func aSpriteThatDoesNotExistYetDoesNotTurnTheChannelOff() async throws {
+        let (client, _, _) = try await SimHarness.fresh("later")
+        let name = "later-\(UUID().uuidString.prefix(8).lowercased())"
+        await #expect(throws: SpritesError.self) { _ = try await client.run(name, ["true"], via: .control) }
+        #expect(!client.controlChannel(name).stats.refused)
+        _ = try await client.createSprite(SpriteSpec(name: name))
+        #expect(try await client.run(name, ["echo", "now"], via: .control).stdoutText == "now\n")
+        let stats = client.controlChannel(name).stats
+        #expect(stats.commands == 1 && stats.connectionsOpened == 1, "\(stats)")
+    }
+
     @Test func aRateLimitedUpgradeFallsBackOnceAndTheChannelIsUsedAfter() async throws {
         let (client, sim, name) = try await SimHarness.fresh("ratectl")
         sim.state.faults.withLock { $0.rateLimited["control"] = 1 }
