@@ -117,7 +117,9 @@ extension TaskStore {
         try write { db in
             let (clause, args) = Self.pruneClause(taskID: taskID, before: before)
             try db.execute(sql: "DELETE FROM hook_events AS e WHERE " + clause, arguments: args)
-            return db.changesCount
+            let deleted = db.changesCount
+            if deleted > 0 { try Self.resetEventIndex(db) }
+            return deleted
         }
     }
 

@@ -167,6 +167,18 @@ public enum Schema {
                     SELECT id, summary FROM hook_events WHERE event IN \(SearchIndex.indexedEvents) AND summary <> '';
                 """)
         }
+        m.registerMigration("v8-search-in-bulk") { db in
+            // Indexing each event as it is stored (a trigger, one FTS5 insert a row) made ingestion
+            // five times slower (200 000 lines: 2.0 s → 10.0 s). Events are indexed in bulk instead,
+            // past the last indexed id, before a search reads the index (SearchIndex.catchUp):
+            // 200 000 at once take 0.46 s. Prune empties the event index and it is rebuilt the same way.
+            try db.execute(sql: """
+                DROP TRIGGER event_search_insert;
+                DROP TRIGGER event_search_delete;
+                CREATE TABLE search_state (name TEXT PRIMARY KEY, indexed_to INTEGER NOT NULL);
+                INSERT INTO search_state (name, indexed_to) VALUES ('events', COALESCE((SELECT MAX(id) FROM hook_events), 0));
+                """)
+        }
         return m
     }
 }

@@ -36,6 +36,7 @@ extension TaskStore {
         if query.filter({ $0 == "\"" }).count % 2 == 1 {
             throw TaskError.usage("the search has an unbalanced quote (\"); close it, or drop it")
         }
+        try write { db in try Self.indexEvents(db) }
         do {
             return try runSearch(query, taskID: taskID, limit: limit)
         } catch let e as DatabaseError where Self.isQueryError(e) {
@@ -45,6 +46,38 @@ extension TaskStore {
             }
             throw TaskError.usage("not a search query: \(e.message ?? "syntax error") (words, \"a phrase\", AND, OR, NOT, prefix*)")
         }
+    }
+
+    /// Indexes, in one statement, the events stored since the last search (the store keeps the
+    /// index in step this way rather than a row at a time while ingesting, which cost 5×).
+    static func indexEvents(_ db: Database) throws {
+        let from = try Int64.fetchOne(db, sql: "SELECT indexed_to FROM search_state WHERE name = 'events'") ?? 0
+        guard let to = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM hook_events"), to > from else { return }
+        try db.execute(
+            sql: """
+                INSERT INTO event_search(rowid, summary) SELECT id, summary FROM hook_events
+                WHERE id > ? AND id <= ? AND event IN \(SearchIndex.indexedEvents) AND summary <> ''
+                """,
+            arguments: [from, to])
+        try db.execute(sql: "UPDATE search_state SET indexed_to = ? WHERE name = 'events'", arguments: [to])
+    }
+
+    /// Takes one task's indexed events out of the index (before they are deleted).
+    static func unindexEvents(_ db: Database, taskID: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO event_search(event_search, rowid, summary)
+                SELECT 'delete', id, summary FROM hook_events
+                WHERE task_id = ? AND id <= (SELECT indexed_to FROM search_state WHERE name = 'events')
+                    AND event IN \(SearchIndex.indexedEvents) AND summary <> ''
+                """,
+            arguments: [taskID])
+    }
+
+    /// Empties the event index (after events were deleted): the next search indexes what is left.
+    static func resetEventIndex(_ db: Database) throws {
+        try db.execute(sql: "INSERT INTO event_search(event_search) VALUES ('delete-all')")
+        try db.execute(sql: "UPDATE search_state SET indexed_to = 0 WHERE name = 'events'")
     }
 
     static func isQueryError(_ e: DatabaseError) -> Bool {

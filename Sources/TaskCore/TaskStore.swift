@@ -303,6 +303,7 @@ public final class TaskStore: Sendable {
     public func deleteTask(id: Int64) throws {
         try write { db in
             _ = try Self.fetchTask(db, id: id)
+            try Self.unindexEvents(db, taskID: id)
             try db.execute(sql: "DELETE FROM hook_events WHERE task_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM tasks WHERE id = ?", arguments: [id])
         }

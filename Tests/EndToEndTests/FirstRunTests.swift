@@ -26,7 +26,7 @@ struct FirstRunTests {
         var setup = AgentEnv(scenario: scenario([["text": "All set.", "exit_code": 0]]))
         setup.env.extraEnvironment["ANTHROPIC_API_KEY"] = Self.key
         let a = setup
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let started = try await a.run(["new", "Hello", "--run"])
         #expect(started.status == 0, "\(started.stderr)")
         // While the agent runs, its command line never holds the key.
@@ -50,7 +50,7 @@ struct FirstRunTests {
         var setup = AgentEnv(scenario: scenario([["text": "x"]]))
         setup.env.extraEnvironment["ANTHROPIC_API_KEY"] = Self.key
         let a = setup
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let state = #"{"customApiKeyResponses":{"approved":[],"rejected":["\#(Self.key.suffix(20))"]},"theme":"dark"}"#
         try Data(state.utf8).write(to: URL(fileURLWithPath: a.home + "/.claude.json"))
         #expect(try await a.run(["new", "Hello"]).status == 0)
@@ -69,7 +69,7 @@ struct FirstRunTests {
         setup.env.extraEnvironment["FAKE_CLAUDE_EXTRA_SCREEN"] =
             "New MCP server found in .mcp.json: github\n\n❯ 1. Use this and all future MCP servers in this project\n  2. Continue without using MCP servers\n\nEnter to confirm · Esc to reject"
         let a = setup
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["config", "set", "start_timeout", "2"]).status == 0)
         let began = Date()
         let r = try await a.run(["new", "Held", "--run"])
@@ -89,7 +89,7 @@ struct FirstRunTests {
         var setup = AgentEnv()
         setup.env.extraEnvironment["FAKE_CLAUDE_DIE"] = "Invalid API key · Please run /login"
         let a = setup
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Doomed", "--run"]).status == 0)
         try await a.waitForStatus(1, "failed")
         let show = try await a.run(["show", "1"])
@@ -102,7 +102,7 @@ struct FirstRunTests {
 
     @Test func doctorPassesOnAGoodSetUpAndNamesTheFixForAMissingAgent() async throws {
         let a = AgentEnv()
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let good = try await a.run(["doctor"])
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
         for check in ["✓ agent", "✓ tmux", "✓ git", "✓ data folder", "✓ database", "quick_check ok"] {
@@ -121,7 +121,7 @@ struct FirstRunTests {
 
     @Test func badStartTimeoutsAndABrokenStateFileAreRefusedClearly() async throws {
         let a = AgentEnv(scenario: scenario([["text": "x"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         for bad in ["-1", "soon", "nan", "99999"] {
             let r = try await a.run(["config", "set", "start_timeout", bad])
             #expect(r.status == 64 && r.stderr.contains("from 0 to 3600"), "\(bad): \(r.stderr)")
@@ -155,7 +155,7 @@ struct SpriteFirstRunTests {
         var setup = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "Through.", "exit_code": 0]]))
         setup.agent.env.extraEnvironment["FAKE_CLAUDE_EXTRA_SCREEN"] = "What's new in 2.1.241\n\nPress Enter to continue"
         let s = setup
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         #expect(try await s.run(["config", "set", "start_timeout", "2"]).status == 0)
         let r = try await s.run(["new", "Held", "--run"])
         #expect(r.status == 0, "\(r.stderr)")

@@ -11,7 +11,7 @@ struct PermissionTests {
 
     @Test func approveAnswersTheDialogAndDenyRefusesIt() async throws {
         let a = AgentEnv(scenario: scenario([Self.asking, Self.asking, ["text": "fine"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Ask first", "--run"]).status == 0)
         try await a.waitForStatus(1, "blocked")
         #expect((try await a.task(1)["status_detail"] as? String) == "waiting for permission for Bash")
@@ -43,7 +43,7 @@ struct PermissionTests {
 
     @Test func keysAndSendSayWhatThePaneHoldsInsteadOfTypingBlind() async throws {
         let a = AgentEnv(scenario: scenario([["text": "Which branch?"], ["text": "ok"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Chat", "--run"]).status == 0)
         try await a.waitForStatus(1, "blocked")
         // A digit pressed at the input line (no dialog open) goes into the draft: keys says so.

@@ -121,7 +121,7 @@ struct ReviewTests {
 
     @Test func diffShowsTheCommitsAndTheUncommittedFileThenMergeRefusesADirtyCheckoutAndFastForwards() async throws {
         let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: true)]))
-        try await withCleanUp({ await a.cleanUp() }) {
+        try await withCleanUp({ a.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await a.run(["project", "add", "web", repo]).status == 0)
             #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
@@ -199,7 +199,7 @@ struct ReviewTests {
 
     @Test func squashMergesMakeOneCommitDivergedBranchesAMergeCommitAndConflictsAreAbortedCleanly() async throws {
         let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false, verses: 2), Self.readmeTurn, Self.haikuTurn]))
-        try await withCleanUp({ await a.cleanUp() }) {
+        try await withCleanUp({ a.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await a.run(["project", "add", "web", repo]).status == 0)
             #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
@@ -268,7 +268,7 @@ struct ReviewTests {
 
     @Test func aBranchRebasedOntoTheProjectIsDiffedFromItsNewBase() async throws {
         let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false)]))
-        try await withCleanUp({ await a.cleanUp() }) {
+        try await withCleanUp({ a.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await a.run(["project", "add", "web", repo]).status == 0)
             #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
@@ -291,7 +291,7 @@ struct ReviewTests {
         var a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false)]))
         a.env.extraEnvironment["PATH"] = gh.bin + ":" + testPath
         let withGh = a
-        try await withCleanUp({ await withGh.cleanUp() }) {
+        try await withCleanUp({ withGh.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await withGh.run(["project", "add", "web", repo]).status == 0)
             #expect(try await withGh.run(["new", "Write a poem", "--prompt", "write a poem\nabout a pond", "--project", "web", "--run"]).status == 0)
@@ -334,7 +334,7 @@ struct ReviewTests {
 
     @Test func tasksWithoutABranchAndUnknownIdsAreClearErrors() async throws {
         let a = AgentEnv()
-        try await withCleanUp({ await a.cleanUp() }) {
+        try await withCleanUp({ a.cleanUp() }) {
             let plain = makeTemporaryFolder() + "/plain"
             try FileManager.default.createDirectory(atPath: plain, withIntermediateDirectories: true)
             let repo = try await repositoryWithIdentity()
@@ -365,7 +365,7 @@ struct ReviewTests {
 
     @Test func onATerminalTheDiffIsInGitsColoursAndALongOneGoesThroughThePager() async throws {
         let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: true)]))
-        try await withCleanUp({ await a.cleanUp() }) {
+        try await withCleanUp({ a.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await a.run(["project", "add", "web", repo]).status == 0)
             #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]).status == 0)
@@ -412,7 +412,7 @@ struct ReviewTests {
         var s = SpriteAgentEnv(sim: sim, scenario: scenario([Self.poemTurn(draft: true)]))
         s.agent.env.extraEnvironment["PATH"] = gh.bin + ":" + testPath
         let env = s
-        try await withCleanUp({ await env.cleanUp(); await env.agent.cleanUp() }) {
+        try await withCleanUp({ env.cleanUp(); env.agent.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             let origin = try await addOrigin(repo)
             #expect(try await env.run(["project", "add", "web", repo]).status == 0)
@@ -471,7 +471,7 @@ struct ReviewTests {
     @Test func onTheSpriteASquashMergeRemovesTheCloneAndAConflictIsAborted() async throws {
         let sim = try await SpriteSimProcess.start()
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([Self.poemTurn(draft: false, verses: 2), Self.readmeTurn]))
-        try await withCleanUp({ await s.cleanUp(); await s.agent.cleanUp() }) {
+        try await withCleanUp({ s.cleanUp(); s.agent.cleanUp() }) {
             let repo = try await repositoryWithIdentity()
             #expect(try await s.run(["project", "add", "web", repo]).status == 0)
             #expect(try await s.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web"]).status == 0)

@@ -13,7 +13,7 @@ struct RunTests {
             "text": "Wrote notes.txt", "exit_code": 0,
         ]
         let a = AgentEnv(scenario: scenario([turn]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let repo = try await gitRepository()
         #expect(try await a.run(["project", "add", "web", repo]).status == 0)
         let started = try await a.run(["new", "Add notes", "--prompt", "write the notes", "--project", "web", "--run"])
@@ -56,7 +56,7 @@ struct RunTests {
 
     @Test func sendIsConfirmedByUserPromptSubmit() async throws {
         let a = AgentEnv(scenario: scenario([["text": "hi"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         try await a.run(["new", "Chat", "--run"])
         try await a.waitForStatus(1, "blocked")
         let text = #"reply; with '$(touch pwned)' and "quotes";"#
@@ -79,7 +79,7 @@ struct RunTests {
 
     @Test func stopCancelsAndRetryResumesTheSession() async throws {
         let a = AgentEnv(scenario: scenario([["text": "first turn"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         try await a.run(["new", "Long job", "--run"])
         try await a.waitForStatus(1, "blocked")
         let stop = try await a.run(["stop", "1"])
@@ -102,7 +102,7 @@ struct RunTests {
 
     @Test func theQueueHoldsTasksBeyondMaxRunning() async throws {
         let a = AgentEnv(scenario: scenario([["text": "quick", "think_ms": 600, "exit_code": 0]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         try await a.run(["config", "set", "max_running", "1"])
         for t in ["one", "two", "three"] { try await a.run(["new", t]) }
         #expect(try await a.run(["run", "1"]).stdout.contains("started"))
@@ -130,7 +130,7 @@ struct RunTests {
 
     @Test func dangerousTextArrivesVerbatimAndRunsNothing() async throws {
         let a = AgentEnv(scenario: scenario([["text": "ok"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let title = #"Fix '"$(touch pwned1)"; `touch pwned2` now"#
         let prompt = "first line\n'\"$(touch pwned3)`;\\`touch pwned4\\``\nlast line"
         let created = try await a.run(["new", title, "--prompt", prompt, "--run"])

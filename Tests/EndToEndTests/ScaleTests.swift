@@ -14,7 +14,7 @@ struct ScaleTests {
 
     @Test func twoShellsBothShowEveryEventOfATaskStartedInOne() async throws {
         let a = AgentEnv(scenario: scenario([Self.toolTurn(20)]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Twenty steps"]).status == 0)
         try await withTaskShell(a.env, width: 120, height: 60) { first in
             try await withTaskShell(a.env, width: 120, height: 60) { second in
@@ -34,7 +34,7 @@ struct ScaleTests {
 
     @Test func sixConcurrentRunsWithMaxRunningTwoStartTwoAndQueueFour() async throws {
         let a = AgentEnv(scenario: scenario([["text": "Ready when you are."]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["config", "set", "max_running", "2"]).status == 0)
         #expect(try await a.run(["config", "set", "start_timeout", "0"]).status == 0)
         for i in 1...6 { #expect(try await a.run(["new", "Task \(i)"]).status == 0) }

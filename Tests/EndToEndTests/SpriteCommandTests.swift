@@ -51,8 +51,24 @@ final class SpriteSimProcess: Sendable {
         return SpriteSimProcess(url: String(line.dropFirst("listening on ".count)), root: root, token: token, pump: pump)
     }
 
-    /// Ends the simulator (the stream's end terminates the process).
-    func stop() { pump.cancel() }
+    /// Ends the simulator before returning: every sprite's tmux server (the agents in it), then
+    /// the sim process itself (the stream's end would terminate it only a moment later, and a test
+    /// process that exits first would leave it running).
+    func stop() {
+        pump.cancel()
+        let sprites = root + "/sprites"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: sprites)) ?? [] {
+            let tmux = sprites + "/" + name + "/tmux"
+            guard let walker = FileManager.default.enumerator(atPath: tmux) else { continue }
+            while let entry = walker.nextObject() as? String {
+                var info = stat()
+                if stat(tmux + "/" + entry, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK {
+                    runNow(["tmux", "-S", tmux + "/" + entry, "kill-server"])
+                }
+            }
+        }
+        runNow(["pkill", "-KILL", "-f", "--", "--root " + root + "( |$)"])
+    }
 
     /// Pauses a sprite now (`cold: true` drops it to cold), through the simulator's test switch.
     func pause(_ sprite: String, cold: Bool) async throws {

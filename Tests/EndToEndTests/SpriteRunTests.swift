@@ -34,10 +34,11 @@ struct SpriteAgentEnv {
     @discardableResult
     func run(_ args: [String]) async throws -> RunResult { try await agent.run(args) }
 
-    /// Ends task's tmux server on the sprite (in the sim's socket folder for it) and the sim.
-    func cleanUp() async {
-        _ = try? await runCommand(["tmux", "-L", "task", "kill-server"], env: ["TMUX_TMPDIR": sim.root + "/sprites/task-sandbox/tmux"])
+    /// Ends the sim (every sprite's tmux server and agents first) and the local tmux server,
+    /// before the test returns.
+    func cleanUp() {
         sim.stop()
+        agent.cleanUp()
     }
 }
 
@@ -63,7 +64,7 @@ struct SpriteRunTests {
     @Test func aTaskRunsOnTheSpriteAndItsCommitComesBackWithPull() async throws {
         let sim = try await SpriteSimProcess.start()
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([Self.committingTurn, ["text": "thanks"]]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let repo = try await gitRepository()
         #expect(try await s.run(["project", "add", "web", repo]).status == 0)
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
@@ -142,7 +143,7 @@ struct SpriteRunTests {
         var wrong = SpriteAgentEnv(sim: sim)
         wrong.agent.env.extraEnvironment["SPRITES_TOKEN"] = "wrong-token-0000"
         let s = wrong
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         #expect(try await s.run(["new", "Nope"]).status == 0)
         let r = try await s.run(["run", "1"])
         #expect(r.status == 1)
@@ -153,13 +154,13 @@ struct SpriteRunTests {
         let local = try await s.run(["run", "1", "--sandbox", "local"])
         #expect(local.status == 0 && local.stdout.hasPrefix("#1 started in "), "\(local.stderr)")
         try await s.run(["stop", "1"])
-        await s.agent.cleanUp()
+        s.agent.cleanUp()
     }
 
     @Test func rateLimitedExecsAreRetriedAndSlowClosesDoNotSlowCommands() async throws {
         let sim = try await SpriteSimProcess.start()   // holds each socket 5 s after the exit frame
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "ok"]]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         #expect(try await s.run(["sprite", "up"]).status == 0)
         try await sim.admin("rate-limit", #"{"endpoints":["exec"],"count":3,"retry_after":1}"#)
         #expect(try await s.run(["new", "Busy sprite"]).status == 0)
@@ -199,7 +200,7 @@ struct SpriteLiveTests {
     @Test func eventsStreamInlineInOrderAndFollowAttachAndAPauseWork() async throws {
         let sim = try await SpriteSimProcess.start()
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([SpriteRunTests.committingTurn, ["text": "glad you like it"], ["text": "more"]]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let repo = try await gitRepository()
         #expect(try await s.run(["project", "add", "web", repo]).status == 0)
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
@@ -243,7 +244,7 @@ struct SpriteLiveTests {
         turn["exit_code"] = 0
         turn["match"] = "poem"
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn, ["match": "long", "text": "thinking it over"]]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let repo = try await gitRepository()
         #expect(try await s.run(["project", "add", "web", repo]).status == 0)
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
@@ -266,7 +267,7 @@ struct SpriteLiveTests {
         var turn = SpriteRunTests.committingTurn
         turn["exit_code"] = 0
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         let repo = try await gitRepository()
         #expect(try await s.run(["project", "add", "web", repo]).status == 0)
         #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
@@ -296,7 +297,7 @@ struct SpriteLiveTests {
             """#.write(toFile: agent, atomically: true, encoding: .utf8)
         #expect(chmod(agent, 0o755) == 0)
         let s = SpriteAgentEnv(sim: sim, agentCommand: agent)
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         #expect(try await s.run(["config", "set", "verbose", "off"]).status == 0)
         #expect(try await s.run(["new", "Emit"]).status == 0)
         var e = s.env.environment

@@ -129,3 +129,15 @@ final class Terminal: Sendable {
 }
 
 func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// Runs a command to its end, synchronously (for clean-up in `defer`, which cannot await): the
+/// process is gone when this returns. Ten seconds at most.
+func runNow(_ argv: [String], env: [String: String] = [:]) {
+    var environment = ProcessInfo.processInfo.environment
+    for (k, v) in env { environment[k] = v }
+    environment["TMUX"] = nil
+    guard let child = try? ChildProcess.spawn(
+        executable: "/usr/bin/timeout", argv: ["timeout", "10"] + argv, environment: environment, cwd: nil,
+        stdin: .null, stdout: .null, stderr: .null, newProcessGroup: false) else { return }
+    _ = child.waitForExit()
+}

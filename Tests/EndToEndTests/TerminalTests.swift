@@ -100,7 +100,7 @@ struct AgentTerminalTests {
 
     @Test func followSendsTypedLinesWhileEventsStreamIn() async throws {
         let a = AgentEnv(scenario: scenario([["text": "ready"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         try await a.run(["new", "Pair"])
         try await withAgentShell(a) { t in
             try await t.submit("run 1", waitFor: "waiting for input")
@@ -114,7 +114,7 @@ struct AgentTerminalTests {
 
     @Test func attachThenDetachLeavesTheTaskRunning() async throws {
         let a = AgentEnv(scenario: scenario([["text": "ready"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         try await a.run(["new", "Look"])
         try await withAgentShell(a) { t in
             try await t.submit("run 1", waitFor: "waiting for input")
@@ -159,7 +159,7 @@ func withTaskShell(
 struct FollowTerminalTests {
     @Test func eventsAndLogsFollowEndWithCtrlC() async throws {
         let a = AgentEnv(scenario: scenario([["text": "Which branch?"], ["text": "noted"]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Chat", "--run"]).status == 0)
         try await a.waitForStatus(1, "blocked")
         try await withTaskShell(a.env) { t in

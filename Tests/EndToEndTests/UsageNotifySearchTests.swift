@@ -42,7 +42,7 @@ struct UsageNotifySearchTests {
 
     @Test func usageCountsEachMessageOnceAndReadsOnFromTheStoredOffset() async throws {
         let a = AgentEnv(scenario: scenario([Self.workedTurn, Self.secondTurn]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "run the tests"]).status == 0)
         #expect(try await a.run(["run", "1"]).status == 0)
         try await a.waitForStatus(1, "blocked")
@@ -76,7 +76,7 @@ struct UsageNotifySearchTests {
 
     @Test func aMalformedPricesFileIsReportedWithItsPath() async throws {
         let a = AgentEnv(scenario: scenario([Self.workedTurn]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "run the tests"]).status == 0)
         #expect(try await a.run(["run", "1"]).status == 0)
         try await a.waitForStatus(1, "blocked")
@@ -93,7 +93,7 @@ struct UsageNotifySearchTests {
 
     @Test func aBudgetBlocksTheTaskAndARaisedOneLetsItGoOn() async throws {
         let a = AgentEnv(scenario: scenario([Self.workedTurn, Self.secondTurn]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         // $1 per million tokens of every kind: the first turn costs 24 282 / 10⁶ = $0.024282.
         try FileManager.default.createDirectory(atPath: a.env.home, withIntermediateDirectories: true)
         try Data(#"{"claude-sonnet-4-5": {"input": 1, "output": 1, "cache_write": 1, "cache_read": 1}}"#.utf8)
@@ -120,7 +120,7 @@ struct UsageNotifySearchTests {
 
     @Test func aNotifyCommandRunsOncePerChangeWithTwoShellsOpen() async throws {
         let a = AgentEnv(scenario: scenario([Self.workedTurn, ["text": "Bye.", "exit_code": 0]]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         let out = makeTemporaryFolder() + "/notified"
         let title = "Ship it $(touch \(out).pwned) `id`"
         #expect(try await a.run(["new", title]).status == 0)
@@ -156,7 +156,7 @@ struct UsageNotifySearchTests {
             a.env.extraEnvironment["TASK_NOTIFY_TIMEOUT"] = "1"
             return a
         }()
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["config", "set", "notify_command", "echo going to sleep >&2; sleep 30"]).status == 0)
         #expect(try await a.run(["config", "set", "notify_on", "finished"]).status == 0)
         #expect(try await a.run(["new", "run the tests"]).status == 0)
@@ -180,7 +180,7 @@ struct UsageNotifySearchTests {
             "text": "Found the marsupial.",
         ]
         let a = AgentEnv(scenario: scenario([turn]))
-        defer { Task { await a.cleanUp() } }
+        defer { a.cleanUp() }
         #expect(try await a.run(["new", "Tidy up", "--prompt", "refactor the zanzibar module"]).status == 0)
         #expect(try await a.run(["new", "Other"]).status == 0)
         #expect(try await a.run(["run", "1"]).status == 0)
@@ -205,7 +205,7 @@ struct SpriteUsageTests {
     @Test func usageOnTheSpriteCountsEachMessageOnce() async throws {
         let sim = try await SpriteSimProcess.start()
         let s = SpriteAgentEnv(sim: sim, scenario: scenario([UsageNotifySearchTests.workedTurn, UsageNotifySearchTests.secondTurn]))
-        defer { Task { await s.cleanUp() } }
+        defer { s.cleanUp() }
         #expect(try await s.run(["new", "run the tests"]).status == 0)
         let started = try await s.run(["run", "1"])
         #expect(started.status == 0, "\(started.stderr)")
