@@ -82,9 +82,7 @@ struct RemoteLaunch {
         let environment = runner.agentEnvironment(site)
         let key = environment["ANTHROPIC_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if let key, TrustConfig.keyAnswer(found.stateDocument, suffix: TrustConfig.apiKeySuffix(key)) == .rejected {
-            throw TaskError.failed(
-                "the agent was told to reject this ANTHROPIC_API_KEY (…\(key.suffix(4)) is listed in customApiKeyResponses.rejected of ~/.claude.json on the \(site.kind.rawValue)), "
-                    + "so every turn would fail; remove that entry from the list (or answer Yes in claude once) and run again")
+            throw TaskRunner.rejectedKey(key, on: site)
         }
 
         // The work folder: a clone of the project's current commit, or a fresh folder.

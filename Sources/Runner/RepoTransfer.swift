@@ -28,12 +28,6 @@ struct RepoTransfer {
         var notes: [String] = []
     }
 
-    /// The mirror's tips on the site: one command that also creates the mirror when missing.
-    static func tipsCommand(mirror: String) -> [String] {
-        ["sh", "-c", #"[ -d "$1" ] || git init -q --bare "$1" || exit 1; git -C "$1" for-each-ref --format='%(objectname)' refs/heads/"#,
-         "sh", mirror]
-    }
-
     /// Plans sending the project's current commit (only what the mirror, whose `tips` are given,
     /// lacks) and making the task's clone.
     func plan(project: String, root: String, taskName: String, branch: String, tips: [String],
@@ -87,19 +81,6 @@ struct RepoTransfer {
         if !name.isEmpty { plan.script.append("git -C \(w) config user.name \(q(name))") }
         if !email.isEmpty { plan.script.append("git -C \(w) config user.email \(q(email))") }
         return plan
-    }
-
-    /// Sends the project's current commit and makes the task's clone; the notes say what was
-    /// sent and what was not (uncommitted changes).
-    func send(project: String, root: String, taskName: String, branch: String,
-              progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.PreparedWorkdir {
-        let tips = try await checked(remote, Self.tipsCommand(mirror: site.mirror(project: project)),
-                                     "cannot prepare the mirror on the \(site.kind.rawValue)")
-            .stdoutText.split(separator: "\n").map(String.init)
-        let plan = try await plan(project: project, root: root, taskName: taskName, branch: branch, tips: tips, progress: progress)
-        for upload in plan.uploads { try await remote.writeFile(path: upload.path, data: upload.data, mode: 0o600) }
-        _ = try await checked(remote, ["sh", "-c", plan.script.joined(separator: "\n")], "cannot make the task's clone on the \(site.kind.rawValue)")
-        return TaskRunner.PreparedWorkdir(workdir: plan.workdir, branch: plan.branch, repoRoot: nil, notes: plan.notes)
     }
 
     /// What a pull brought.

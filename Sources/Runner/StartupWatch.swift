@@ -110,10 +110,14 @@ extension TaskRunner {
     /// fail with an invalid-key error. Says how to undo the rejection.
     func checkAPIKeyNotRejected(_ site: Site) async throws {
         guard let key = passThroughEnvironment(site)["ANTHROPIC_API_KEY"], !key.isEmpty else { return }
-        let answer = try await apiKeyAnswer(site, key: key)
-        guard answer == .rejected else { return }
-        let file = site.kind == .local ? "~/.claude.json" : "~/.claude.json on the sprite"
-        throw TaskError.failed(
+        guard try await apiKeyAnswer(site, key: key) == .rejected else { return }
+        throw Self.rejectedKey(key, on: site)
+    }
+
+    /// The refusal of a launch whose API key the agent's state file on `site` rejects.
+    static func rejectedKey(_ key: String, on site: Site) -> TaskError {
+        let file = site.kind == .local ? "~/.claude.json" : "~/.claude.json on the \(site.kind.rawValue)"
+        return TaskError.failed(
             "the agent was told to reject this ANTHROPIC_API_KEY (…\(key.suffix(4)) is listed in customApiKeyResponses.rejected of \(file)), "
                 + "so every turn would fail; remove that entry from the list (or answer Yes in claude once) and run again")
     }

@@ -255,18 +255,8 @@ public final class TaskRunner: Sendable {
     /// The site's agent command; an error naming the setting when it is not there.
     func checkedAgent(_ site: Site) async throws -> String {
         let agent = setting(site.agentSetting)
-        switch site.kind {
-        case .local:
-            guard resolveExecutable(agent) != nil else {
-                throw TaskError.failed(
-                    "the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
-            }
-        case .sprite:
-            let r = try await site.sandbox.probe(["sh", "-c", "command -v \"$1\"", "sh", agent])
-            guard r.status == 0 else {
-                throw TaskError.failed(
-                    "the agent command '\(agent)' was not found on the sprite; install it there or set: config set sprite.agent <command>")
-            }
+        guard resolveExecutable(agent) != nil else {
+            throw TaskError.failed("the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
         }
         return agent
     }
@@ -377,9 +367,9 @@ public final class TaskRunner: Sendable {
         var notes: [String] = []
     }
 
-    /// Locally: a git worktree on `task/<id>-<slug>` for a project in a repository; the project
-    /// folder itself for a project that is not. On a sprite: a clone of the project's current
-    /// commit, sent as a git bundle. Without a project: a fresh folder under the site's work folder.
+    /// A local task's work folder: a git worktree on `task/<id>-<slug>` for a project in a
+    /// repository; the project folder itself for a project that is not; without a project, a fresh
+    /// folder under the work folder. (A remote site's is made by ``RemoteLaunch``.)
     func prepareWorkdir(_ task: TaskRecord, site: Site, progress: @escaping @Sendable (String) -> Void) async throws -> PreparedWorkdir {
         let name = "\(task.id)-\(slug(task.title))"
         guard let projectName = task.projectName else {
@@ -389,17 +379,9 @@ public final class TaskRunner: Sendable {
         }
         let project = try store.project(named: projectName)
         let top = try await local.sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
-        guard top.status == 0 else {
-            if site.kind == .local { return PreparedWorkdir(workdir: project.path) }
-            throw TaskError.failed(
-                "project \(projectName) (\(project.path)) is not a git repository, so it cannot be sent to the sprite; run it with --sandbox local")
-        }
+        guard top.status == 0 else { return PreparedWorkdir(workdir: project.path) }
         let root = top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let branch = task.branch ?? "task/\(name)"
-        if site.kind != .local {
-            return try await RepoTransfer(runner: self, site: site).send(
-                project: projectName, root: root, taskName: name, branch: branch, progress: progress)
-        }
         let fm = FileManager.default
         let dir = task.worktreePath ?? (paths.worktreeDirectory + "/\(projectName)/\(name)")
         if fm.fileExists(atPath: dir + "/.git") { return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root) }
