@@ -153,6 +153,7 @@ struct ControlChannelTests {
             #expect(got.text == "partial\n")
         }
         #expect(Date().timeIntervalSince(dropped) < 3, "the drop was noticed late")
+        _ = try? await client.killSession(name, id: s.info.id, timeout: .seconds(1))   // no sleep outlives the test
         #expect(try await client.run(name, ["echo", "three"], via: .control).stdoutText == "three\n")
         let stats = client.controlChannel(name).stats
         let dbg = try await simRequests(client, sprite: name).map { "\($0["path"] ?? "") \($0["status"] ?? "")" }

@@ -125,6 +125,7 @@ struct SpritesExecTests {
         // The abort reaches the client at once: the command's processes must not hold a copy of
         // the server's socket (it lives on for max_run_after_disconnect = 10 s).
         #expect(Date().timeIntervalSince(dropped) < 3, "the client noticed the drop late")
+        _ = try? await client.killSession(name, id: s.info.id, timeout: .seconds(1))   // no sleep outlives the test
     }
 
     @Test func commandsInheritNoDescriptorsBeyondStdio() async throws {
