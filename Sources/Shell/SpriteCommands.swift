@@ -93,6 +93,7 @@ enum SpriteAccess {
         case .api(let e) where e.status == 403:
             return .failed("the token from \(tokenSource) may not do that (403 forbidden): \(e.message)")
         case .api(let e) where e.status == 404:
+            SpriteSiteCache(ctx: ctx, name: name).forget()
             return .failed(notFound ?? "there is no sprite named \(name) (create it with: sprite up)")
         case .api(let e):
             return .failed(e.description)
@@ -203,6 +204,7 @@ struct SpriteUp: ParsableCommand, ShellCommand {
         abstract: "Create the sprite if missing and provision it (tools, hook script, agent trust, first checkpoint).")
 
     mutating func run(_ ctx: CommandContext) throws {
+        SpriteSiteCache(ctx: ctx, name: try SpriteAccess.name(ctx)).forget()
         let missing = try SpriteAccess.call(ctx) { client, name -> [String] in
             try await SpriteProvisioner(client: client, sprite: name).provision(progress: SpriteAccess.reporter(ctx)).missingTools
         }
@@ -456,6 +458,7 @@ struct SpriteDestroy: ParsableCommand, ShellCommand {
             }
         }
         try SpriteAccess.call(ctx) { client, name in try await client.deleteSprite(name) }
+        SpriteSiteCache(ctx: ctx, name: name).forget()
         ctx.out.line("sprite \(name) destroyed")
     }
 }

@@ -14,6 +14,13 @@ enum SpriteSite {
         return { progress in
             let (client, found) = try SpriteAccess.client(ctx)
             let name = try SpriteAccess.name(ctx)
+            let cache = SpriteSiteCache(ctx: ctx, name: name)
+            // A sprite provisioned before: no request at all (a launch's one look at the sprite
+            // finds an outdated hook script and replaces it; a sprite gone answers 404, which
+            // forgets this).
+            if let known = cache.load() {
+                return site(SpriteSandbox(client: client, sprite: name, homeDirectory: known.home), id: known.id)
+            }
             do {
                 let sandbox = try await SpriteProvisioner(client: client, sprite: name).ready { step in
                     let mark = switch step.kind {
@@ -24,6 +31,7 @@ enum SpriteSite {
                     progress("\(mark) \(step.text)")
                 }
                 let id = try await client.getSprite(name).id
+                cache.save(home: sandbox.homeDirectory, id: id)
                 return site(sandbox, id: id)
             } catch let e as SpritesError {
                 throw SpriteAccess.describe(e, ctx: ctx, name: name, tokenSource: found.source, notFound: nil)
@@ -40,4 +48,36 @@ enum SpriteSite {
             source: "sprite:\(sandbox.sprite)" + (id.map { ":\($0)" } ?? ""), runDirectory: home + "/.task", workDirectory: home + "/work",
             agentSetting: "sprite.agent", permissionSetting: "sprite.permission_mode", keepAwake: true)
     }
+}
+
+/// What this machine knows of a provisioned sprite (its home folder and id), so a one-shot command
+/// starts working on it without asking the API first: `$TASK_HOME/run/sprite-<name>.json`, for one
+/// API address. `sprite up` writes it afresh; `sprite destroy` and any "no such sprite" answer remove it.
+struct SpriteSiteCache {
+    let ctx: CommandContext
+    let name: String
+
+    struct Known: Codable {
+        var api: String
+        var home: String
+        var id: String?
+    }
+
+    var path: String { ctx.paths.home + "/run/sprite-" + name.replacingOccurrences(of: "/", with: "_") + ".json" }
+
+    func load() -> Known? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let known = try? JSONDecoder().decode(Known.self, from: data),
+              known.api == SpriteAccess.baseURL(ctx), known.home.hasPrefix("/") else { return nil }
+        return known
+    }
+
+    func save(home: String, id: String?) {
+        guard let data = try? JSONEncoder().encode(Known(api: SpriteAccess.baseURL(ctx), home: home, id: id)) else { return }
+        try? FileManager.default.createDirectory(atPath: ctx.paths.home + "/run", withIntermediateDirectories: true)
+        try? data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        chmod(path, 0o600)
+    }
+
+    func forget() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -17,11 +17,19 @@ final class SpriteSimProcess: Sendable {
 
     static let binary = (taskBinary as NSString).deletingLastPathComponent + "/sprite-sim"
 
-    static func start(token: String = "sim-token-0123456789abcdef", root existing: String? = nil) async throws -> SpriteSimProcess {
+    /// With `tls`, the sim serves HTTPS/WSS with a certificate made now (`<root>/certs`, by
+    /// tests/conformance/make-test-certs.sh); trust it with ``caFile`` in SSL_CERT_FILE.
+    static func start(token: String = "sim-token-0123456789abcdef", root existing: String? = nil, tls: Bool = false) async throws -> SpriteSimProcess {
         let root = existing ?? (makeTemporaryFolder() + "/sim")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var tlsArguments: [String] = []
+        if tls {
+            let made = try await runCommand([repositoryRoot + "/tests/conformance/make-test-certs.sh", root + "/certs"])
+            guard made.status == 0 else { throw SimStartFailure(message: "test certificates: \(made.stderr)") }
+            tlsArguments = ["--tls-cert", root + "/certs/server.pem", "--tls-key", root + "/certs/server-key.pem"]
+        }
         // The default close delay (5 s after the exit frame, as the real service) — the client must not wait for it.
-        let output = sandbox.stream([binary, "--port", "0", "--root", root, "--token", token])
+        let output = sandbox.stream([binary, "--port", "0", "--root", root, "--token", token] + tlsArguments)
         let (lines, firstLine) = AsyncStream<String>.makeStream()
         // Reads the first line (the address), then keeps draining stdout until stopped.
         let pump = Task {
@@ -50,6 +58,9 @@ final class SpriteSimProcess: Sendable {
         }
         return SpriteSimProcess(url: String(line.dropFirst("listening on ".count)), root: root, token: token, pump: pump)
     }
+
+    /// The CA that signed a TLS sim's certificate.
+    var caFile: String { root + "/certs/ca.pem" }
 
     /// Ends the simulator before returning: every sprite's tmux server (the agents in it), then
     /// the sim process itself (the stream's end would terminate it only a moment later, and a test

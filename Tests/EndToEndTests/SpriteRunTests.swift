@@ -5,7 +5,8 @@ import Testing
 extension SpriteSimProcess {
     @discardableResult
     func admin(_ path: String, _ body: String = "{}") async throws -> String {
-        let r = try await runCommand(["curl", "-sS", "-X", "POST", "-H", "Content-Type: application/json", "-d", body, url + "/_sim/" + path])
+        let tls = url.hasPrefix("https:") ? ["--cacert", caFile] : []
+        let r = try await runCommand(["curl", "-sS"] + tls + ["-X", "POST", "-H", "Content-Type: application/json", "-d", body, url + "/_sim/" + path])
         #expect(r.status == 0, "\(path): \(r.stderr)")
         return r.stdout
     }
@@ -343,5 +344,38 @@ struct SpriteLiveTests {
         #expect(commands == (1...10_000).map { "echo \($0)" }, "in order")
         #expect(events.filter { $0["event"] as? String == "AgentExit" }.count == 1)
         #expect(try await s.agent.status(1) == "done")
+    }
+}
+
+/// The real API is https/wss: a whole sprite task against a sim serving TLS with a certificate
+/// made at test time, and a certificate that does not verify refused, never downgraded.
+@Suite("A sprite over TLS", .serialized)
+struct SpriteTLSTests {
+    @Test func aTaskRunsOnASpriteOverTLSAndAnUntrustedCertificateIsRefused() async throws {
+        let sim = try await SpriteSimProcess.start(tls: true)
+        #expect(sim.url.hasPrefix("https://localhost:"))
+        var setup = SpriteAgentEnv(sim: sim, scenario: scenario([SpriteRunTests.committingTurn, ["text": "thanks"]]))
+        setup.agent.env.extraEnvironment["SSL_CERT_FILE"] = sim.caFile
+        setup.agent.env.extraEnvironment["SSL_CERT_DIR"] = ""
+        let s = setup
+        defer { s.cleanUp() }
+        // Without the CA: a clear error, nothing done.
+        var untrusted = s
+        untrusted.agent.env.extraEnvironment["SSL_CERT_FILE"] = sim.root + "/certs/other-ca.pem"
+        let refused = try await untrusted.run(["sprite", "status"])
+        #expect(refused.status == 1 && refused.stderr.contains("certificate verify failed") && refused.stderr.contains("SSL_CERT_FILE"),
+                "\(refused.stderr)")
+        // With it: provision, run, events, send, pull.
+        let repo = try await gitRepository()
+        #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+        let started = try await s.run(["new", "Write a poem", "--project", "web", "--run"])
+        #expect(started.status == 0 && started.stdout.contains("started on the sprite"), "\(started.stdout)\(started.stderr)")
+        try await waitUntil("the first turn ends", timeout: 30) {
+            try await s.run(["events", "1"]).stdout.contains("Committed the poem")
+        }
+        #expect(try await s.run(["send", "1", "lovely"]).status == 0)
+        let pulled = try await s.run(["pull", "1"])
+        #expect(pulled.status == 0 && pulled.stdout.contains("Add the poem"), "\(pulled.stdout)\(pulled.stderr)")
+        #expect(try await s.run(["done", "1"]).status == 0)
     }
 }
