@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|follow|attach|stop|done|retry|pull|transcript|logs|events|sprite|project|config|set|history|quit|help)
+    new|list|show|edit|delete|run|send|keys|approve|deny|follow|attach|stop|done|retry|pull|transcript|diff|merge|pr|logs|events|sprite|project|config|set|history|prune|doctor|usage|search|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys follow attach stop done retry pull transcript logs events sprite project config set history quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys approve deny follow attach stop done retry pull transcript diff merge pr logs events sprite project config set history prune doctor usage search quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -367,6 +367,38 @@ _task_keys() {
     esac
 }
 
+_task_approve() {
+    repeating_flags=()
+    non_repeating_flags=(--always --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion approve -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_deny() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion deny -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
 _task_follow() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
@@ -486,6 +518,54 @@ _task_transcript() {
     esac
 }
 
+_task_diff() {
+    repeating_flags=()
+    non_repeating_flags=(--stat --name-only --no-pager --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion diff -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_merge() {
+    repeating_flags=()
+    non_repeating_flags=(--squash --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion merge -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_pr() {
+    repeating_flags=()
+    non_repeating_flags=(--draft --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion pr -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
 _task_logs() {
     repeating_flags=()
     non_repeating_flags=(--follow --version -h --help)
@@ -506,8 +586,21 @@ _task_events() {
     repeating_flags=()
     non_repeating_flags=(--json --follow --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--limit --tail --since)
     __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--limit')
+        return
+        ;;
+    '--tail')
+        return
+        ;;
+    '--since')
+        return
+        ;;
+    esac
 
     # Offer positional completions
     case "${positional_number}" in
@@ -748,7 +841,7 @@ _task_config_get() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac
@@ -759,12 +852,12 @@ _task_config_set() {
     non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
-    __task_offer_flags_options 2
+    __task_offer_flags_options -1
 
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac
@@ -783,12 +876,12 @@ _task_set() {
     non_repeating_flags=(--version -h --help)
     repeating_options=()
     non_repeating_options=()
-    __task_offer_flags_options 2
+    __task_offer_flags_options -1
 
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac
@@ -804,6 +897,75 @@ _task_history() {
     # Offer option value completions
     case "${prev}" in
     '--search')
+        return
+        ;;
+    esac
+}
+
+_task_prune() {
+    repeating_flags=()
+    non_repeating_flags=(--force --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--before --task)
+    __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--before')
+        return
+        ;;
+    '--task')
+        __task_add_completions -W "$(__task_custom_complete ---completion prune -- --task "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_doctor() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 0
+}
+
+_task_usage() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--since)
+    __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--since')
+        return
+        ;;
+    esac
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion usage -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_search() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--task --limit)
+    __task_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--task')
+        __task_add_completions -W "$(__task_custom_complete ---completion search -- --task "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    '--limit')
         return
         ;;
     esac
