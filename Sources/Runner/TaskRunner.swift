@@ -16,7 +16,7 @@ public final class TaskRunner: Sendable {
     public let local: Site
     /// Makes the sprite site (nil without a Sprites token).
     private let spriteProvider: SiteProvider?
-    private let spriteSite = Mutex<Site?>(nil)
+    private let spriteSite = Mutex<Task<Site, any Error>?>(nil)
     /// Called with every batch of newly stored events (the shell prints them above the prompt).
     private let listener = Mutex<(@Sendable ([IngestedEvent]) -> Void)?>(nil)
     /// Hook sources a live stream currently ingests (commands then need not poll them).
@@ -64,13 +64,22 @@ public final class TaskRunner: Sendable {
         case .local:
             return local
         case .sprite:
-            if let s = spriteSite.withLock({ $0 }) { return s }
             guard let provider = spriteProvider else {
                 throw TaskError.failed("tasks cannot run on a sprite without a Sprites token: set SPRITES_TOKEN or save one with: sprite token <TOKEN>")
             }
-            let s = try await provider(progress)
-            spriteSite.withLock { $0 = s }
-            return s
+            // Check and set in one step: concurrent callers share one provisioning, never start two.
+            let making: Task<Site, any Error> = spriteSite.withLock { current in
+                if let current { return current }
+                let task = Task { try await provider(progress) }
+                current = task
+                return task
+            }
+            do {
+                return try await making.value
+            } catch {
+                spriteSite.withLock { if $0 == making { $0 = nil } }   // the next caller tries again
+                throw error
+            }
         }
     }
 

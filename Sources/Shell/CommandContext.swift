@@ -16,8 +16,9 @@ public final class CommandContext: @unchecked Sendable {
     public let interactive: Bool
     /// Set by `quit`: the shell ends after this line.
     public var quitRequested = false
-    private var openedStore: TaskStore?
-    private var openedRunner: TaskRunner?
+    /// The store and runner, made on first use from whichever thread asks first (the sprite
+    /// provider reads settings from the cooperative pool).
+    private let opened = Mutex<(store: TaskStore?, runner: TaskRunner?)>((nil, nil))
     /// The task whose events `follow` shows; others are not printed meanwhile (read by the feed's thread).
     let followedTask = FollowedTask()
     /// Reads a line for commands that converse (follow): the line editor at the prompt, stdin in scripts.
@@ -37,19 +38,24 @@ public final class CommandContext: @unchecked Sendable {
 
     /// The store, opened (and the data folder created) on first use.
     public func store() throws -> TaskStore {
-        if let s = openedStore { return s }
-        try paths.createDirectories()
-        let s = try TaskStore(path: paths.database)
-        openedStore = s
-        return s
+        try opened.withLock { opened in
+            if let s = opened.store { return s }
+            try paths.createDirectories()
+            let s = try TaskStore(path: paths.database)
+            opened.store = s
+            return s
+        }
     }
 
     /// The task runner, made on first use; it can reach the sprite when a Sprites token is set.
     public func runner() throws -> TaskRunner {
-        if let r = openedRunner { return r }
+        if let r = opened.withLock({ $0.runner }) { return r }
         let r = TaskRunner(store: try store(), home: paths.home, environment: environment, sprite: SpriteSite.provider(self))
-        openedRunner = r
-        return r
+        return opened.withLock { opened in
+            if let existing = opened.runner { return existing }
+            opened.runner = r
+            return r
+        }
     }
 
     /// Stores what a task running on a sprite reported since the last look (one read of the
@@ -72,7 +78,7 @@ public final class CommandContext: @unchecked Sendable {
 
     /// The runner if the database exists already (so catching up never creates one).
     func existingRunner() -> TaskRunner? {
-        if let r = openedRunner { return r }
+        if let r = opened.withLock({ $0.runner }) { return r }
         guard FileManager.default.fileExists(atPath: paths.database) else { return nil }
         return try? runner()
     }

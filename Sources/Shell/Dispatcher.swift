@@ -153,6 +153,9 @@ extension Dispatcher {
 /// Finds the closest known word to a typo.
 enum Suggest {
     static func nearest(_ word: String, in candidates: [String]) -> String? {
+        // A word that begins a command names it (`proj` is project, not pr); else the nearest by edits.
+        let extended = candidates.filter { $0.hasPrefix(word) && $0 != word }
+        if word.count >= 3, let only = extended.min(by: { $0.count < $1.count }) { return only }
         let best = candidates.map { ($0, distance(word, $0)) }.min { $0.1 < $1.1 }
         guard let (name, d) = best else { return nil }
         if d <= max(1, min(2, word.count / 2)) { return name }

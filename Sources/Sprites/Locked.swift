@@ -1,7 +1,7 @@
 import Foundation
 
 /// A value guarded by a lock.
-final class Locked<Value>: @unchecked Sendable {
+final class Locked<Value> {
     private let lock = NSLock()
     private var value: Value
     init(_ value: Value) { self.value = value }
@@ -11,3 +11,6 @@ final class Locked<Value>: @unchecked Sendable {
     }
     var current: Value { withLock { $0 } }
 }
+
+/// Sendable only when what it guards is: the lock makes access exclusive, not the value shareable.
+extension Locked: @unchecked Sendable where Value: Sendable {}

@@ -65,8 +65,12 @@ final class SpriteSimProcess: Sendable {
     /// Ends the simulator before returning: every sprite's tmux server (the agents in it), then
     /// the sim process itself (the stream's end would terminate it only a moment later, and a test
     /// process that exits first would leave it running).
-    func stop() {
+    func stop(keepingSprites: Bool = false) {
         pump.cancel()
+        if keepingSprites {
+            runNow(["pkill", "-KILL", "-f", "--", "--root " + root + "( |$)"])
+            return
+        }
         let sprites = root + "/sprites"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: sprites)) ?? [] {
             let tmux = sprites + "/" + name + "/tmux"
@@ -183,8 +187,7 @@ struct SpriteCommandTests {
         #expect(try await env.run(["sprite", "up"]).status == 0)
         let started = try await env.run(["sprite", "exec", "--", "tmux", "-L", "keep", "-f", "/dev/null", "new-session", "-d", "sleep 300"])
         #expect(started.status == 0, "\(started.stderr)")
-        first.stop()
-        try await Task.sleep(for: .milliseconds(300))
+        first.stop(keepingSprites: true)
         // Same root, new process, new port.
         let second = try await SpriteSimProcess.start(root: first.root)
         defer { second.stop() }

@@ -13,7 +13,7 @@ func removeTree(_ path: String) {
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns whether it held.
-func eventually(timeout: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+func eventually(timeout: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return true }

@@ -78,7 +78,8 @@ struct CompleterTests {
         #expect(completer.action(for: "list --status bl") == .insert("ocked "))
         #expect(completer.action(for: "new x --project w") == .insert("ebapp "))
         #expect(completer.action(for: "config set verbose o") == .list(["on", "off"]))
-        #expect(completer.action(for: "config get max") == .insert("_running "))
+        #expect(completer.action(for: "config get max") == .insert("_"))
+        #expect(completer.action(for: "config get max_r") == .insert("unning "))
     }
 
     @Test func listsTaskIdsWithTitles() {
