@@ -34,19 +34,23 @@ public struct HookLogTail: Sendable {
     /// With ``watchedPID`` set, the wait and `tail` itself (GNU `--pid`) end when that process dies,
     /// so a reader that is killed leaves no tail behind.
     public var command: [String] {
-        // fd 3 holds the file that was opened; tail follows it (not the name); the loop ends the
-        // stream when the path names another file, or when the watched process is gone.
+        // fd 3 holds the file that was opened (so its inode cannot be reused); tail follows the
+        // file it opens by name as a descriptor (-f, with inotify: a tail of /dev/fd/3 would poll,
+        // 450 ms a line); the loop ends the stream when the path names another file than fd 3,
+        // or when the watched process is gone. A log is rotated only past 64 MiB, all stored, so
+        // a new file cannot reach the offset in the moment between the two opens.
         let script = #"""
             while [ ! -e "$1" ]; do { [ -z "$4" ] || kill -0 "$4" 2>/dev/null; } || exit 0; sleep "$3"; done
             exec 3<"$1" || exit 0
             [ -z "$5" ] || [ "$(stat -L -c '%d:%i' /dev/fd/3)" = "$5" ] || exit 0
-            tail -c "+$2" -f -s 0.5 --pid=$$ /dev/fd/3 2>/dev/null &
+            tail -c "+$2" -f -s 0.1 --pid=$$ "$1" 2>/dev/null &
             t=$!
+            [ /dev/fd/3 -ef "$1" ] || { kill "$t" 2>/dev/null; exit 0; }
             trap 'kill "$t" 2>/dev/null; exit 0' TERM HUP INT
             while kill -0 "$t" 2>/dev/null; do
               { [ -z "$4" ] || kill -0 "$4" 2>/dev/null; } || break
               [ /dev/fd/3 -ef "$1" ] || { sleep 0.2; break; }
-              sleep 0.3
+              sleep 0.1
             done
             kill "$t" 2>/dev/null
             exit 0
