@@ -7,7 +7,10 @@ import TaskCore
 /// is an object) to about the `sqlite3` CLI's own time, in constant memory.
 struct EventWriter {
     var out: ByteWriter
-    var clock = TimestampWriter()
+    /// One clock per column: appended and stored times change at their own pace, and each clock
+    /// caches the date of the last second it wrote (one shared clock recomputed it twice a row).
+    var appendedClock = TimestampWriter()
+    var storedClock = TimestampWriter()
 
     init(sink: @escaping (UnsafeBufferPointer<UInt8>) -> Void) {
         out = ByteWriter(capacity: 256 * 1024, sink: sink)
@@ -41,9 +44,9 @@ struct EventWriter {
             quoted(e.raw)
         }
         append(",\"appended_at\":")
-        if let a = e.appendedAt { time(a) } else { append("null") }
+        if let a = e.appendedAt { Self.time(a, &appendedClock, &out) } else { append("null") }
         append(",\"stored_at\":")
-        time(e.receivedAt)
+        Self.time(e.receivedAt, &storedClock, &out)
         append(",\"offset\":")
         out.appendDecimal(e.offset)
         append("}\n")
@@ -53,7 +56,7 @@ struct EventWriter {
     mutating func text(_ e: TaskStore.RawEventRow, style: Style) {
         out.reserve(e.summary.count + 256)
         if style.enabled { append("\u{1B}[2m") }
-        clock.write(e.receivedAt, to: &out)
+        storedClock.write(e.receivedAt, to: &out)
         if style.enabled { append("\u{1B}[0m") }
         out.append(0x20)
         let start = out.count
@@ -76,7 +79,7 @@ struct EventWriter {
         out.append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    mutating func time(_ t: Double) {
+    static func time(_ t: Double, _ clock: inout TimestampWriter, _ out: inout ByteWriter) {
         out.append(0x22)
         clock.write(t, to: &out)
         out.append(0x22)
