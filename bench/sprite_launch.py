@@ -44,9 +44,12 @@ def start_sim(binary, root, latency):
 
 
 def requests(url):
+    """HTTP requests (REST, exec upgrades) plus commands over the control channel: the round trips."""
     with urllib.request.urlopen(url + "/_sim/requests") as r:
         body = json.loads(r.read())
-    return len(body) if isinstance(body, list) else len(body.get("requests", []))
+    with urllib.request.urlopen(url + "/_sim/control") as r:
+        control = json.loads(r.read())
+    return (len(body) if isinstance(body, list) else len(body.get("requests", []))) + control.get("operations", 0)
 
 
 def sql(db, query):
@@ -112,9 +115,9 @@ def main():
                 send_requests.append(requests(url) - before)
                 task("done", str(i))
             print(f"latency {latency:>3} ms   run → SessionStart stored: median {statistics.median(runs) * 1000:6.0f} ms "
-                  f"({statistics.median(run_requests):.0f} requests; before folding: 1630 ms at 100 ms, ~12 sequential requests; goal ≤ 600 ms)")
+                  f"({statistics.median(run_requests):.0f} requests and control commands; before folding: 1630 ms at 100 ms, ~12 sequential requests; goal ≤ 600 ms)")
             print(f"                send → confirmed:          median {statistics.median(sends) * 1000:6.0f} ms "
-                  f"({statistics.median(send_requests):.0f} requests, 150 ms of it the pause before Enter)")
+                  f"({statistics.median(send_requests):.0f} requests and control commands, 150 ms of it the pause before Enter)")
         finally:
             sim.terminate()
             try:

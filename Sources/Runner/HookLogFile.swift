@@ -1,3 +1,4 @@
+import AgentHooks
 import Foundation
 import Sandbox
 import TaskCore
@@ -10,10 +11,33 @@ struct HookLogFile: Equatable {
     /// Reads the log at `path` in `sandbox` from `offset`, saying which file it read: one command
     /// (one exec on a sprite). Nil when there is no log.
     static func read(_ path: String, from offset: Int64, in sandbox: any Sandbox) async throws -> (file: HookLogFile, data: Data)? {
-        // The file is opened once (fd 3): its identity, size and bytes all come from the same file,
-        // even if it is rotated meanwhile.
-        let script = #"exec 3<"$1" 2>/dev/null || exit 3; stat -L -c '%d:%i %s' /dev/fd/3 || exit 4; exec tail -c "+$2" /dev/fd/3"#
-        let r = try await sandbox.probe(["sh", "-c", script, "sh", path, String(offset + 1)])
+        let r = try await sandbox.probe(["sh", "-c", readScript, "sh", path, String(offset + 1), "", "0"])
+        return try parse(r, path: path)
+    }
+
+    /// The file is opened once (fd 3): its identity, size and bytes all come from the same file,
+    /// even if it is rotated meanwhile. With a pattern ($3), it first waits (up to $4 seconds)
+    /// until a line past the offset contains it: one command waits for an event where polling
+    /// would take a round trip a look.
+    static let readScript = #"""
+        exec 3<"$1" 2>/dev/null || exit 3
+        if [ -n "$3" ]; then
+          n=0
+          while ! tail -c "+$2" /dev/fd/3 | grep -qF -- "$3"; do
+            n=$((n + 1)); [ "$n" -gt $(($4 * 20)) ] && break; sleep 0.05
+          done
+        fi
+        stat -L -c '%d:%i %s' /dev/fd/3 || exit 4
+        exec tail -c "+$2" /dev/fd/3
+        """#
+
+    /// The same read as a script fragment to append to another (the caller's stdin script).
+    static func readFragment(_ path: String, from offset: Int64, waitingFor pattern: String, seconds: Int) -> String {
+        "set -- \(ShellQuote.quote(path)) \(offset + 1) \(ShellQuote.quote(pattern)) \(seconds)\n" + readScript
+    }
+
+    /// What a read printed: the file's identity and size, then its bytes past the offset.
+    static func parse(_ r: CommandResult, path: String) throws -> (file: HookLogFile, data: Data)? {
         if r.status == 3 { return nil }
         guard r.status == 0, let newline = r.stdout.firstIndex(of: 0x0A) else {
             throw SandboxError.commandFailed(argv: ["tail", path], status: r.status, stderr: r.stderrText)

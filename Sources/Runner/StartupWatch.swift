@@ -94,6 +94,15 @@ extension TaskRunner {
     /// the watchdog has looked at its screen. Returns the task as it is then.
     public func awaitStart(taskID: Int64) async throws -> TaskRecord {
         let timeout = startTimeout
+        let task = try store.task(id: taskID)
+        if timeout > 0, task.status.isActive, let started = task.startedAt, task.sandbox == Site.Kind.sprite.rawValue {
+            // One command that waits on the sprite for the task's first hook (a poll a round trip otherwise).
+            let site = try await site(for: task)
+            try await catchUp(site: site, waitingFor: "{\"task\":\(taskID),", seconds: Int(timeout.rounded(.up)))
+            if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
+            await watchStartups()
+            return try store.task(id: taskID)
+        }
         let deadline = Date().addingTimeInterval(timeout)
         while timeout > 0 && Date() < deadline {
             let task = try store.task(id: taskID)

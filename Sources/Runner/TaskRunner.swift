@@ -126,8 +126,9 @@ public final class TaskRunner: Sendable {
     }
 
     /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox,
-    /// which also says which file it read).
-    public func catchUp(site: Site) async throws {
+    /// which also says which file it read). With `waitingFor`, the read first waits (up to
+    /// `seconds`) for a line containing that text, in the same command.
+    public func catchUp(site: Site, waitingFor pattern: String? = nil, seconds: Int = 0) async throws {
         if site.kind == .local {
             try catchUp()
             return
@@ -135,7 +136,9 @@ public final class TaskRunner: Sendable {
         var state = try store.hookSource(site.source)
         let read: (file: HookLogFile, data: Data)?
         do {
-            read = try await HookLogFile.read(site.hookLog, from: state.offset, in: site.sandbox)
+            read = try await HookLogFile.parse(
+                site.sandbox.probe(["sh", "-c", HookLogFile.readScript, "sh", site.hookLog, String(state.offset + 1), pattern ?? "", String(seconds)]),
+                path: site.hookLog)
             if let file = read?.file {
                 let now = try generation(of: site, file: file, known: state)
                 if now.generation != state.generation {
@@ -461,14 +464,14 @@ public final class TaskRunner: Sendable {
 
     /// Types `text` into the agent's pane and waits for the matching UserPromptSubmit.
     public func send(taskID: Int64, text: String, timeout: Double = 10) async throws -> SendOutcome {
+        let known = try store.task(id: taskID)
+        if known.sandbox == Site.Kind.sprite.rawValue, liveSources.withLock({ $0.isEmpty }) {
+            let site = try await site(for: known)
+            return try await RemoteInput(runner: self, site: site).send(known, text: text, timeout: timeout)
+        }
         let (_, site, pane) = try await livePane(taskID)
         let before = try store.lastEventID(taskID: taskID) ?? 0
-        // Text already in the input line would go out with the message: say so instead.
-        if let draft = PaneScreen.draft((try? await site.tmux.capturePane(pane: pane)) ?? "") {
-            throw TaskError.failed(
-                "#\(taskID)'s input line already holds \"\(DisplayText.oneLine(draft, limit: 60))\", which would go out with your message; "
-                    + "clear it with: keys \(taskID) C-u (or attach \(taskID))")
-        }
+        try Self.refuseDraft((try? await site.tmux.capturePane(pane: pane)) ?? "", taskID: taskID)
         try await site.tmux.sendText(pane: pane, text: text)
         if try await waitForPrompt(taskID: taskID, site: site, text: text, after: before, timeout: timeout) { return .confirmed }
         // The text may still sit in the composer (an Enter swallowed as part of a paste): press Enter once more.
@@ -480,6 +483,14 @@ public final class TaskRunner: Sendable {
             }
         }
         return .unconfirmed
+    }
+
+    /// Text already in the agent's input line would go out with the message: say so instead.
+    static func refuseDraft(_ screen: String, taskID: Int64) throws {
+        guard let draft = PaneScreen.draft(screen) else { return }
+        throw TaskError.failed(
+            "#\(taskID)'s input line already holds \"\(DisplayText.oneLine(draft, limit: 60))\", which would go out with your message; "
+                + "clear it with: keys \(taskID) C-u (or attach \(taskID))")
     }
 
     func waitForPrompt(taskID: Int64, site: Site, text: String, after: Int64, timeout: Double) async throws -> Bool {

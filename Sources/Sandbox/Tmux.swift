@@ -120,6 +120,34 @@ public struct Tmux: Sendable {
             """
     }
 
+    /// POSIX `sh` lines doing what ``sendText(pane:text:)`` does (text, the pause, Enter), for a
+    /// remote sandbox where they run as one command; they print nothing.
+    public func typeScript(pane: String, text: String) -> String {
+        let text = Self.normalizeForSubmission(text)
+        let t = serverArguments.map(ShellQuote.quote).joined(separator: " ")
+        let target = ShellQuote.quote(pane)
+        var lines: [String] = []
+        if text.contains("\n") || text.contains("\r") {
+            let buffer = "task-\(UUID().uuidString)"
+            lines.append("printf %s \(ShellQuote.quote(Data(text.utf8).base64EncodedString())) | base64 -d | \(t) load-buffer -b \(buffer) -")
+            lines.append("\(t) paste-buffer -p -d -b \(buffer) -t \(target)")
+        } else if !text.isEmpty {
+            lines.append("\(t) send-keys -l -t \(target) -- \(ShellQuote.quote(Self.escapeTrailingSemicolon(text)))")
+        }
+        if !text.isEmpty {
+            let (seconds, attoseconds) = enterDelay.components
+            lines.append("sleep \(Double(seconds) + Double(attoseconds) / 1e18)")
+        }
+        lines.append("\(t) send-keys -t \(target) \(ShellQuote.quote(submitKey))")
+        return lines.joined(separator: "\n")
+    }
+
+    /// POSIX `sh` lines printing the pane's id when it exists (else failing), then its screen.
+    public func lookScript(pane: String) -> String {
+        let t = serverArguments.map(ShellQuote.quote).joined(separator: " ")
+        return "\(t) display-message -p -t \(ShellQuote.quote(pane)) '#{pane_id}' && \(t) capture-pane -p -t \(ShellQuote.quote(pane))"
+    }
+
     /// Whether pane `pane` still exists.
     public func paneExists(_ pane: String) async throws -> Bool {
         let result = try await tmux(["display-message", "-p", "-t", pane, "#{pane_id}"], check: false, readOnly: true)
