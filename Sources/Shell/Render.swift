@@ -61,6 +61,8 @@ enum Render {
         defer { out.release() }
         let store = try ctx.store()
         let projectNames = try store.projectNames().mapValues { Array($0.utf8) }
+        // What each task that ran has cost, written before its title (`$0.08`).
+        let costs = try store.taskCosts().mapValues { Array(style.dim(String(format: "$%.2f", $0)).utf8) + [0x20] }
         try statusBytes.withUnsafeBufferPointer { statusBuffer in
         try statusSpans.withUnsafeBufferPointer { spans in
         try store.forEachListRow(filter) { row in
@@ -98,6 +100,7 @@ enum Render {
             out.pad(to: ageStart + 3)
             out.append(0x20)
             out.append(0x20)
+            if !costs.isEmpty, let cost = costs[row.id] { cost.withUnsafeBufferPointer { out.append($0) } }
             if row.detail.count > 0 {
                 // A blocked task says why it waits, in a word, before its title.
                 let reason = BlockReason(detail: String(decoding: row.detail, as: UTF8.self))

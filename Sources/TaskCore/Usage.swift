@@ -170,4 +170,15 @@ extension TaskStore {
             return result
         }
     }
+
+    /// Each task's cost so far, for the tasks that have usage (one aggregate query; `list` looks
+    /// rows up in it rather than summing per row).
+    public func taskCosts() throws -> [Int64: Double] {
+        try read { db in
+            var costs: [Int64: Double] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT task_id, TOTAL(cost_usd) FROM usage_messages GROUP BY task_id")
+            while let row = try rows.next() { costs[row[0]] = row[1] }
+            return costs
+        }
+    }
 }

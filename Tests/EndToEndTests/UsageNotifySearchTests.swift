@@ -67,6 +67,9 @@ struct UsageNotifySearchTests {
         #expect(shown.contains("cost       $0.01 (3 messages; 12 in, 42 out, 127 cache write, 36150 cache read)"), "\(shown)")
         let list = try await a.run(["list", "--json"]).stdout
         #expect(list.contains(",\"exit_code\":null,\"cost_usd\":0.01"), "\(list)")
+        // The table shows it too, before the title.
+        let table = try await a.run(["list", "--all"]).stdout
+        #expect(table.contains("$0.01 "), "\(table)")
         let all = try await a.run(["usage"])
         #expect(all.stdout.contains("#1     3     12        42        127        36150"), "\(all.stdout)")
         #expect(all.stdout.contains("total  3"), "\(all.stdout)")
