@@ -48,9 +48,8 @@ extension TaskRunner {
         var changed = await releaseInterruptedLaunches(now: now)
         let timeout = startTimeout
         guard timeout > 0 else { return changed }
-        let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter { task in
-            guard task.paneID != nil, let started = task.startedAt, now - started >= timeout else { return false }
-            return task.status == .processing && task.statusDetail == nil
+        let candidates = ((try? store.launchedTasks(before: now - timeout)) ?? []).filter { task in
+            task.status == .processing && task.statusDetail == nil
                 || task.status == .blocked && task.statusDetail?.hasPrefix(StatusMachine.startupWaitPrefix) == true
         }
         for task in candidates {
@@ -74,9 +73,7 @@ extension TaskRunner {
     /// A task that claimed a slot but whose launching process ended before the agent started
     /// (killed mid-launch) would hold the slot for ever: after ``launchGrace`` it fails, saying so.
     func releaseInterruptedLaunches(now: Double) async -> [Int64] {
-        let stuck = ((try? store.listTasks(TaskFilter(status: .processing))) ?? []).filter {
-            $0.paneID == nil && $0.statusDetail == "starting" && now - $0.updatedAt >= Self.launchGrace
-        }
+        let stuck = (try? store.stalledLaunches(before: now - Self.launchGrace)) ?? []
         var released: [Int64] = []
         for task in stuck {
             let detail = "the launch was interrupted before the agent started (its process ended); run it again"

@@ -419,6 +419,13 @@ public final class TaskRunner: Sendable {
         return nil
     }
 
+    /// Whether a queued task waits while a slot is free (two reads; the claim itself is a write
+    /// transaction, which every command need not take).
+    public func mayStartQueued() -> Bool {
+        guard (try? store.firstQueued()) != nil else { return false }
+        return ((try? store.runningCount()) ?? .max) < (Int(setting("max_running")) ?? 4)
+    }
+
     /// Starts queued tasks while slots are free; returns what it started. Each queued task is
     /// claimed in one transaction, so of several processes that see a slot free up, one starts it.
     @discardableResult

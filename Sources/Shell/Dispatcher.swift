@@ -27,7 +27,7 @@ public final class Dispatcher {
             }
             catchUpFailing = true
         }
-        if (try? runner.store.firstQueued()) != nil {
+        if runner.mayStartQueued() {
             _ = try? runBlocking { await runner.startQueued() }
         }
         _ = try? runBlocking { await runner.watchStartups() }

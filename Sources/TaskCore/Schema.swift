@@ -179,6 +179,15 @@ public enum Schema {
                 INSERT INTO search_state (name, indexed_to) VALUES ('events', COALESCE((SELECT MAX(id) FROM hook_events), 0));
                 """)
         }
+        m.registerMigration("v9-watchdog-indexes") { db in
+            // Every command looks for agents quiet since their launch and for launches cut short;
+            // over 100 000 tasks those scans took 50 ms a command. These partial indexes hold only
+            // the few tasks with a pane, or starting.
+            try db.execute(sql: """
+                CREATE INDEX tasks_with_panes ON tasks(started_at) WHERE pane_id IS NOT NULL;
+                CREATE INDEX tasks_starting ON tasks(updated_at) WHERE status_detail = 'starting';
+                """)
+        }
         return m
     }
 }

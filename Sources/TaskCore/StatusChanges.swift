@@ -244,3 +244,36 @@ enum StatusObservers {
         for o in observers { o(change) }
     }
 }
+
+extension TaskStore {
+    /// Running tasks with a pane whose launch is at least as old as `before`: the start-up
+    /// watchdog's candidates. Every command runs this: the query is written so that the planner
+    /// can only use the partial index of tasks with panes (a status condition made it scan the
+    /// status index, 50 ms over 100 000 tasks).
+    public func launchedTasks(before: Double) throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+                    WHERE t.pane_id IS NOT NULL AND t.started_at <= ?
+                    """,
+                arguments: [before]
+            ).map(Self.task(from:)).filter { $0.status == .processing || $0.status == .blocked }
+        }
+    }
+
+    /// Tasks that claimed a slot at or before `before` and never got a pane (their launch was cut short).
+    public func stalledLaunches(before: Double) throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+                    WHERE t.status_detail = 'starting' AND t.updated_at <= ?
+                    """,
+                arguments: [before]
+            ).map(Self.task(from:)).filter { $0.status == .processing && $0.paneID == nil }
+        }
+    }
+}
