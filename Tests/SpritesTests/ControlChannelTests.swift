@@ -249,7 +249,9 @@ struct ControlLatencyTests {
         let control = try await Self.time { for _ in 0..<10 { _ = try await client.run(name, ["true"], via: .control).check() } }
         let exec = try await Self.time { for _ in 0..<10 { _ = try await client.run(name, ["true"]).check() } }
         print(String(format: "LATENCY plain, 100 ms: 10 × `true` over exec sockets %.0f ms, over the control channel %.0f ms", exec * 1000, control * 1000))
-        #expect(control < exec * 0.7, "exec \(exec) s, control \(control) s")
+        // What makes the channel faster is asserted, not timed (timings are the benchmark's):
+        // the ten commands shared the one connection opened before.
+        #expect(client.controlChannel(name).stats.connectionsOpened == 1, "\(client.controlChannel(name).stats)")
         #expect(control >= 1.0, "each op still costs its round trip")
     }
 }

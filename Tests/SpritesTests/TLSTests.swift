@@ -130,7 +130,8 @@ extension TLSTests {
             }
             let exec = try await SimSuite.ControlLatencyTests.time { for _ in 0..<10 { _ = try await c.run("tls-lat", ["true"]).check() } }
             print(String(format: "LATENCY TLS, 100 ms: 10 × `true` over exec sockets %.0f ms, over the control channel %.0f ms", exec * 1000, control * 1000))
-            #expect(control < exec * 0.5, "exec \(exec) s, control \(control) s")
+            // Asserted by what it does, not timed: the ten commands shared one TLS connection.
+            #expect(c.controlChannel("tls-lat").stats.connectionsOpened == 1, "\(c.controlChannel("tls-lat").stats)")
         }
     }
 }
