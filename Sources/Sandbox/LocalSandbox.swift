@@ -130,25 +130,16 @@ public struct LocalSandbox: Sandbox {
         guard let executable = Self.resolve(argv.first ?? "", path: baseEnvironment["PATH"]) else {
             throw SandboxError.commandFailed(argv: argv, status: 127, stderr: "command not found")
         }
-        // Like system(3): while the command owns the terminal, its Ctrl-C and Ctrl-\ are its own.
-        var ignore = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        sigemptyset(&ignore.sa_mask)
-        var savedInterrupt = sigaction(), savedQuit = sigaction()
-        sigaction(SIGINT, &ignore, &savedInterrupt)
-        sigaction(SIGQUIT, &ignore, &savedQuit)
-        defer {
-            sigaction(SIGINT, &savedInterrupt, nil)
-            sigaction(SIGQUIT, &savedQuit, nil)
-        }
-        do {
-            let child = try ChildProcess.spawn(
-                executable: executable, argv: argv, environment: baseEnvironment, cwd: nil,
-                stdin: .inherit, stdout: .inherit, stderr: .inherit, newProcessGroup: false
-            )
-            return child.waitForExit()
-        } catch let failure as SpawnFailure {
-            throw SandboxError.commandFailed(argv: argv, status: 127, stderr: failure.message)
+        return try TerminalSignals.handedOver {
+            do {
+                let child = try ChildProcess.spawn(
+                    executable: executable, argv: argv, environment: baseEnvironment, cwd: nil,
+                    stdin: .inherit, stdout: .inherit, stderr: .inherit, newProcessGroup: false
+                )
+                return child.waitForExit()
+            } catch let failure as SpawnFailure {
+                throw SandboxError.commandFailed(argv: argv, status: 127, stderr: failure.message)
+            }
         }
     }
 
@@ -223,4 +214,22 @@ final class StopFlag: Sendable {
     private let value = Atomic<Bool>(false)
     func set() { value.store(true, ordering: .releasing) }
     var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// Like system(3): while a child owns the terminal, its Ctrl-C and Ctrl-\ are its own — this
+/// process ignores SIGINT and SIGQUIT for the time of `body`.
+public enum TerminalSignals {
+    public static func handedOver<T>(_ body: () throws -> T) rethrows -> T {
+        var ignore = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigemptyset(&ignore.sa_mask)
+        var savedInterrupt = sigaction(), savedQuit = sigaction()
+        sigaction(SIGINT, &ignore, &savedInterrupt)
+        sigaction(SIGQUIT, &ignore, &savedQuit)
+        defer {
+            sigaction(SIGINT, &savedInterrupt, nil)
+            sigaction(SIGQUIT, &savedQuit, nil)
+        }
+        return try body()
+    }
 }

@@ -197,17 +197,11 @@ enum Pager {
         if environment["LESS"] == nil { environment["LESS"] = "FRX" }
         if environment["LV"] == nil { environment["LV"] = "-c" }
         guard let pipe = try? Native.makePipe() else { return false }
-        // Like system(3): while the pager owns the terminal, Ctrl-C and Ctrl-\ are its own.
-        var ignore = sigaction()
-        ignore.__sigaction_handler.sa_handler = SIG_IGN
-        sigemptyset(&ignore.sa_mask)
-        var savedInterrupt = sigaction(), savedQuit = sigaction()
-        sigaction(SIGINT, &ignore, &savedInterrupt)
-        sigaction(SIGQUIT, &ignore, &savedQuit)
-        defer {
-            sigaction(SIGINT, &savedInterrupt, nil)
-            sigaction(SIGQUIT, &savedQuit, nil)
-        }
+        // While the pager owns the terminal, Ctrl-C and Ctrl-\ are its own.
+        return TerminalSignals.handedOver { pipeThrough(data, pipe: pipe, command: command, environment: environment) }
+    }
+
+    static func pipeThrough(_ data: Data, pipe: (read: Int32, write: Int32), command: String, environment: [String: String]) -> Bool {
         let child: ChildProcess
         do {
             child = try ChildProcess.spawn(

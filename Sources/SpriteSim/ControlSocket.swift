@@ -142,15 +142,7 @@ struct ControlSocket {
         current.withLock { $0 = op }
 
         if faults.closeMode != .noFrames {
-            var info: [String: Any] = [
-                "type": "session_info",
-                "session_id": state.sessionIdAsString.current ? String(session.pid) as Any : Int(session.pid) as Any,
-                "command": session.command, "created": Int(session.created.timeIntervalSince1970),
-                "is_owner": true, "tty": session.tty,
-            ]
-            if session.tty { let sz = session.size; info["rows"] = sz.rows; info["cols"] = sz.cols }
-            let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
-            try? await outbound.writeTextMessage(String(decoding: data, as: UTF8.self))
+            try? await outbound.writeTextMessage(session.infoMessage(isOwner: true, idAsString: state.sessionIdAsString.current))
         }
         let events = session.owner.events
         op.writer.withLock { w in

@@ -226,3 +226,23 @@ final class ProcessSession: @unchecked Sendable {
         onExit(self, code)
     }
 }
+
+extension ProcessSession {
+    /// The `session_info` text message that opens every exec and control-channel command (spec
+    /// §4.2): `session_id` as a string (current servers) or an integer (the docs).
+    func infoMessage(isOwner: Bool, idAsString: Bool) -> String {
+        var info: [String: Any] = [
+            "type": "session_info",
+            "session_id": idAsString ? String(pid) as Any : Int(pid) as Any,
+            "command": command, "created": Int(created.timeIntervalSince1970),
+            "is_owner": isOwner, "tty": tty,
+        ]
+        if tty {
+            let sz = size
+            info["rows"] = sz.rows
+            info["cols"] = sz.cols
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
