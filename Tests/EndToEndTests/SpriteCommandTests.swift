@@ -261,15 +261,16 @@ struct SpriteCommandTests {
         let env = sim.taskEnv()
         #expect(try await env.run(["sprite", "up"]).status == 0)
 
-        async let long = env.run(["sprite", "exec", "--", "sleep", "4"])
+        // Long enough to be seen on a loaded machine (the loop stops as soon as it is).
+        async let long = env.run(["sprite", "exec", "--", "sleep", "12"])
         var seen = ""
-        let deadline = Date().addingTimeInterval(4)
+        let deadline = Date().addingTimeInterval(12)
         while Date() < deadline {
             seen = try await env.run(["sprite", "sessions"]).stdout
-            if seen.contains("sleep 4") { break }
+            if seen.contains("sleep 12") { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        let row = seen.split(separator: "\n").first { $0.contains("sleep 4") }.map(String.init) ?? ""
+        let row = seen.split(separator: "\n").first { $0.contains("sleep 12") }.map(String.init) ?? ""
         #expect(row.contains("active"), "sessions: \(seen)")
         #expect(seen.hasPrefix("ID"))
         #expect(try await long.status == 0)
