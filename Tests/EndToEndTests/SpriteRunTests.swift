@@ -291,7 +291,7 @@ struct SpriteLiveTests {
             i=1
             while [ $i -le 10000 ]; do
               printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\n' "$TASK_ID" "$i" >> "$log"
-              [ $((i % 100)) -eq 0 ] && sleep 0.04
+              [ $((i % 100)) -eq 0 ] && sleep 0.1
               i=$((i + 1))
             done
             exit 0
