@@ -61,16 +61,7 @@ public final class Console: Sendable {
         guard !lines.isEmpty else { return }
         let text = lines.joined(separator: "\n") + "\n"
         ConsoleLock.shared.withLock {
-            var bytes = Array(text.utf8)
-            var off = 0
-            while off < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + off, $0.count - off) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                off += n
-            }
+            Array(text.utf8).withUnsafeBytes { Output.writeAll(1, $0) }
         }
     }
 }

@@ -43,7 +43,8 @@ public final class Output: @unchecked Sendable {
         ConsoleLock.shared.withLock { Self.writeAll(fd, UnsafeRawBufferPointer(bytes)) }
     }
 
-    private static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) {
+    /// Writes all of `raw` to `fd` (retrying partial writes and EINTR); stops on an error.
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) {
         var off = 0
         while off < raw.count {
             let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)

@@ -196,16 +196,7 @@ extension Console {
     /// line being typed is left as it is.
     static func writeRaw(_ text: String) {
         ConsoleLock.shared.withLock {
-            let bytes = Array(text.utf8)
-            var off = 0
-            while off < bytes.count {
-                let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + off, $0.count - off) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                off += n
-            }
+            Array(text.utf8).withUnsafeBytes { Output.writeAll(1, $0) }
         }
     }
 }
