@@ -63,10 +63,7 @@ extension TaskStore {
             let statement = try db.makeStatement(sql: sql)
             statement.arguments = args
             let s = statement.sqliteStatement
-            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
-                guard let p = sqlite3_column_text(s, column) else { return nil }
-                return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, column)))
-            }
+            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? { Self.columnText(s, column) }
             let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
             defer { sqlite3_reset(s) }
             while true {

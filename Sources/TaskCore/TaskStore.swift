@@ -212,6 +212,12 @@ public final class TaskStore: Sendable {
         public var detail: UnsafeBufferPointer<UInt8>
     }
 
+    /// A text column of the current row in place (valid until the next step); nil for NULL.
+    static func columnText(_ statement: OpaquePointer?, _ column: Int32) -> UnsafeBufferPointer<UInt8>? {
+        guard let p = sqlite3_column_text(statement, column) else { return nil }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
     /// Calls `body` for each task of the filter with only the columns `list` shows.
     public func forEachListRow(_ filter: TaskFilter, _ body: (RawListRow) throws -> Void) throws {
         try read { db in
@@ -223,10 +229,7 @@ public final class TaskStore: Sendable {
             let statement = try db.makeStatement(sql: sql)
             statement.arguments = args
             let s = statement.sqliteStatement
-            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? {
-                guard let p = sqlite3_column_text(s, column) else { return nil }
-                return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(s, column)))
-            }
+            func text(_ column: Int32) -> UnsafeBufferPointer<UInt8>? { Self.columnText(s, column) }
             let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
             while true {
                 let rc = sqlite3_step(s)
