@@ -417,7 +417,7 @@ extension TaskRunner {
     func lastAgentMessage(taskID: Int64) throws -> String? {
         var newest: String?
         try store.forEachRawEvent(EventFilter(taskID: taskID)) { row in
-            if row.event.elementsEqual("Stop".utf8) { newest = String(decoding: row.raw, as: UTF8.self) }
+            if row.event.elementsEqual("Stop".utf8) { newest = row.lineString }
         }
         return newest.flatMap { HookRecord(line: $0).lastAssistantMessage }
     }

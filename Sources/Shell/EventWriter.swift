@@ -22,7 +22,7 @@ struct EventWriter {
 
     /// `{"id":…,"task":…,"event":…,"tool":…,"summary":…,"raw":{…},"raw_text":null,"appended_at":…,"stored_at":…,"offset":…}`
     mutating func json(_ e: TaskStore.RawEventRow) {
-        out.reserve(e.raw.count + e.summary.count * 6 + 256)
+        out.reserve(e.stored.count + e.summary.count * 6 + 320)
         append("{\"id\":")
         out.appendDecimal(e.id)
         append(",\"task\":")
@@ -35,13 +35,25 @@ struct EventWriter {
         quoted(e.summary)
         // A stored line is a JSON object unless it was stored as malformed (or cut short by an
         // older version): then it goes out as text.
-        if Self.isObject(e) {
+        switch e.line {
+        case .compact(let ts, let data):
+            // The hook script's own shape, put back together from the row.
+            append(",\"raw\":{\"task\":")
+            out.appendDecimal(e.taskID ?? 0)
+            append(",\"event\":\"")
+            out.append(e.event)
+            append("\",\"ts\":")
+            out.append(ts)
+            append(",\"data\":")
+            out.append(data)
+            append("},\"raw_text\":null")
+        case .whole(let line) where Self.isObject(line, event: e.event):
             append(",\"raw\":")
-            out.append(e.raw)
+            out.append(line)
             append(",\"raw_text\":null")
-        } else {
+        case .whole(let line):
             append(",\"raw\":null,\"raw_text\":")
-            quoted(e.raw)
+            quoted(line)
         }
         append(",\"appended_at\":")
         if let a = e.appendedAt { Self.time(a, &appendedClock, &out) } else { append("null") }
@@ -70,9 +82,9 @@ struct EventWriter {
         out.append(0x0A)
     }
 
-    static func isObject(_ e: TaskStore.RawEventRow) -> Bool {
-        guard e.raw.count >= 2, e.raw[0] == UInt8(ascii: "{"), e.raw[e.raw.count - 1] == UInt8(ascii: "}") else { return false }
-        return !(e.event.count == 9 && memcmp(e.event.baseAddress!, "malformed", 9) == 0)
+    static func isObject(_ line: UnsafeBufferPointer<UInt8>, event: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard line.count >= 2, line[0] == UInt8(ascii: "{"), line[line.count - 1] == UInt8(ascii: "}") else { return false }
+        return !(event.count == 9 && memcmp(event.baseAddress!, "malformed", 9) == 0)
     }
 
     mutating func append(_ s: StaticString) {

@@ -32,10 +32,19 @@ extension TaskStore {
         public var event: UnsafeBufferPointer<UInt8>
         public var toolName: UnsafeBufferPointer<UInt8>?
         public var summary: UnsafeBufferPointer<UInt8>
-        public var raw: UnsafeBufferPointer<UInt8>
+        /// The hook line as stored (``StoredLine``): see ``line`` and ``lineString``.
+        public var stored: UnsafeBufferPointer<UInt8>
         public var appendedAt: Double?
         public var receivedAt: Double
         public var offset: Int64
+
+        /// The hook line, taken apart without a copy.
+        public var line: StoredLine.Shape { StoredLine.shape(stored) }
+
+        /// The hook line as the hook script wrote it.
+        public var lineString: String {
+            StoredLine.expand(String(decoding: stored, as: UTF8.self), taskID: taskID, event: String(decoding: event, as: UTF8.self))
+        }
     }
 
     /// Calls `body` with each event of the filter, oldest first, as SQLite steps through them
@@ -72,12 +81,18 @@ extension TaskStore {
                 guard rc == SQLITE_ROW else {
                     throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
                 }
+                let stored = text(5) ?? empty
+                var appendedAt: Double?
+                if sqlite3_column_type(s, 6) != SQLITE_NULL {
+                    appendedAt = sqlite3_column_double(s, 6)
+                } else if case .compact(let ts, _) = StoredLine.shape(stored) {
+                    appendedAt = StoredLine.appendedAt(ts: ts)
+                }
                 try body(RawEventRow(
                     id: sqlite3_column_int64(s, 0),
                     taskID: sqlite3_column_type(s, 1) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 1),
-                    event: text(2) ?? empty, toolName: text(3), summary: text(4) ?? empty, raw: text(5) ?? empty,
-                    appendedAt: sqlite3_column_type(s, 6) == SQLITE_NULL ? nil : sqlite3_column_double(s, 6),
-                    receivedAt: sqlite3_column_double(s, 7), offset: sqlite3_column_int64(s, 8)))
+                    event: text(2) ?? empty, toolName: text(3), summary: text(4) ?? empty, stored: stored,
+                    appendedAt: appendedAt, receivedAt: sqlite3_column_double(s, 7), offset: sqlite3_column_int64(s, 8)))
             }
         }
     }

@@ -138,6 +138,7 @@ extension TaskStore {
             var sourceText = state.eventSource(source)
             // Each task is read once per batch and kept up to date as events change it.
             var tasks: [Int64: TaskRecord?] = [:]
+            var storedLine: [UInt8] = []
             for k in lines.indices where lines[k].endOffset > stored {
                 // Bound straight through SQLite, the long texts without a copy (they outlive the
                 // step): one row per line, 100 000 lines a catch-up. Fields are read in place.
@@ -145,18 +146,27 @@ extension TaskStore {
                 Self.bind(statement, 1, lines[k].record.taskID)
                 Self.bind(statement, 3, lines[k].record.toolName)
                 sqlite3_bind_int64(statement, 7, endOffset)
-                if let t = lines[k].record.appendedAt { sqlite3_bind_double(statement, 8, t) } else { sqlite3_bind_null(statement, 8) }
                 sqlite3_bind_double(statement, 9, received)
                 var eventText = lines[k].record.event, summary = lines[k].record.summary, raw = Self.boundedRaw(lines[k].record)
+                let malformed = lines[k].record.event == "malformed"
                 let rc = eventText.withUTF8 { e in
                     summary.withUTF8 { su in
                         raw.withUTF8 { ra in
-                            sourceText.withUTF8 { so in
-                                Self.bindStatic(statement, 2, e)
-                                Self.bindStatic(statement, 4, su)
-                                Self.bindStatic(statement, 5, ra)
-                                Self.bindStatic(statement, 6, so)
-                                return sqlite3_step(statement)
+                            StoredLine.store(ra, taskID: malformed ? nil : lines[k].record.taskID, event: e, into: &storedLine)
+                            // A compact line keeps its time in its `ts`.
+                            if storedLine.first != StoredLine.compactMark, let t = lines[k].record.appendedAt {
+                                sqlite3_bind_double(statement, 8, t)
+                            } else {
+                                sqlite3_bind_null(statement, 8)
+                            }
+                            return storedLine.withUnsafeBufferPointer { st in
+                                sourceText.withUTF8 { so in
+                                    Self.bindStatic(statement, 2, e)
+                                    Self.bindStatic(statement, 4, su)
+                                    Self.bindStatic(statement, 5, st)
+                                    Self.bindStatic(statement, 6, so)
+                                    return sqlite3_step(statement)
+                                }
                             }
                         }
                     }
@@ -293,10 +303,12 @@ extension TaskStore {
             }
             sql += " ORDER BY id LIMIT ?"
             _ = args.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: args).map {
-                StoredEvent(
-                    id: $0[0], taskID: $0[1], event: $0[2], toolName: $0[3], summary: $0[4], rawJSON: $0[5],
-                    source: $0[6], sourceOffset: $0[7], appendedAt: $0[8], receivedAt: $0[9])
+            return try Row.fetchAll(db, sql: sql, arguments: args).map { row in
+                let taskID: Int64? = row[1], event: String = row[2]
+                let line = StoredLine.expand(row[5], taskID: taskID, event: event)
+                return StoredEvent(
+                    id: row[0], taskID: taskID, event: event, toolName: row[3], summary: row[4], rawJSON: line,
+                    source: row[6], sourceOffset: row[7], appendedAt: row[8] ?? HookRecord(line: line).appendedAt, receivedAt: row[9])
             }
         }
     }
@@ -307,7 +319,7 @@ extension TaskStore {
             try String.fetchAll(
                 db, sql: "SELECT raw_json FROM hook_events WHERE task_id = ? AND event = 'SessionStart' ORDER BY id DESC LIMIT 5",
                 arguments: [taskID])
-        }
+        }.map { StoredLine.expand($0, taskID: taskID, event: "SessionStart") }
         for raw in raws {
             if let p = HookRecord(line: raw).transcriptPath { return p }
         }

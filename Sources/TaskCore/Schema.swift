@@ -188,6 +188,48 @@ public enum Schema {
                 CREATE INDEX tasks_starting ON tasks(updated_at) WHERE status_detail = 'starting';
                 """)
         }
+        m.registerMigration("v10-events-without-second-key") { db in
+            // Bounded disk: hook_events loses UNIQUE(source, source_offset), an index as large as
+            // 4 % of the hook lines. A line is stored once because its offset moves in the same
+            // write transaction that stores it (TaskStore.ingest skips what lies below the stored
+            // offset); the index only said so twice. New rows also keep a line of the hook
+            // script's shape without the task and event their columns hold (StoredLine), and
+            // derive `appended_at` from it. Ids are kept, and the id sequence with them.
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'hook_events'") ?? 0
+            try db.execute(sql: """
+                CREATE TABLE hook_events_v10 (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    task_id INTEGER,
+                    event TEXT NOT NULL,
+                    tool_name TEXT,
+                    summary TEXT NOT NULL DEFAULT '',
+                    raw_json TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    source_offset INTEGER NOT NULL,
+                    appended_at REAL,
+                    received_at REAL NOT NULL
+                );
+                INSERT INTO hook_events_v10
+                    SELECT id, task_id, event, tool_name, summary, raw_json, source, source_offset, appended_at, received_at
+                    FROM hook_events ORDER BY id;
+                DROP TABLE hook_events;
+                ALTER TABLE hook_events_v10 RENAME TO hook_events;
+                CREATE INDEX hook_events_by_task ON hook_events(task_id, id);
+                -- Each event's hook line as the hook script wrote it (for sqlite3 users; see StoredLine).
+                CREATE VIEW hook_event_lines AS
+                    SELECT id, task_id, event, CASE unicode(raw_json)
+                        WHEN 1 THEN '{"task":' || task_id || ',"event":"' || event || '","ts":'
+                            || substr(raw_json, 2, instr(raw_json, ',') - 2) || ',"data":' || substr(raw_json, instr(raw_json, ',') + 1) || '}'
+                        WHEN 2 THEN substr(raw_json, 2)
+                        ELSE raw_json END AS line
+                    FROM hook_events;
+                """)
+            try db.execute(
+                sql: "UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'hook_events'", arguments: [sequence])
+            if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'hook_events'") == 0, sequence > 0 {
+                try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('hook_events', ?)", arguments: [sequence])
+            }
+        }
         return m
     }
 }

@@ -152,7 +152,7 @@ struct ScaleTests {
         for p in procs { _ = p.waitForExit() }
         #expect(try await a.run(["list"]).status == 0)
         let db = a.env.home + "/task.db"
-        let rows = try await runCommand(["sqlite3", db, "SELECT COUNT(*), COUNT(DISTINCT json_extract(raw_json, '$.data.n')) FROM hook_events"])
+        let rows = try await runCommand(["sqlite3", db, "SELECT COUNT(*), COUNT(DISTINCT json_extract(line, '$.data.n')) FROM hook_event_lines"])
         #expect(rows.stdout == "2400|2400\n", "every line once: \(rows.stdout)")
         let generations = try await runCommand(["sqlite3", db, "SELECT generation FROM hook_sources WHERE source = 'local'"])
         #expect((Int(generations.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) >= 3, "the log was rotated: \(generations.stdout)")
