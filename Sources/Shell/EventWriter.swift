@@ -87,6 +87,7 @@ struct EventWriter {
         return !(event.count == 9 && memcmp(event.baseAddress!, "malformed", 9) == 0)
     }
 
+    @inline(__always)
     mutating func append(_ s: StaticString) {
         out.append(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }

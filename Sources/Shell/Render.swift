@@ -206,15 +206,22 @@ struct ByteWriter {
         count = 0
     }
 
+    @inline(__always)
     mutating func append(_ byte: UInt8) {
         if count == capacity { flush() }
         base[count] = byte
         count += 1
     }
 
+    @inline(__always)
     mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard var from = bytes.baseAddress else { return }
         var left = bytes.count
+        if count + left <= capacity {   // the usual case: one copy
+            (base + count).update(from: from, count: left)
+            count += left
+            return
+        }
         while left > 0 {
             if count == capacity { flush() }
             let n = min(left, capacity - count)

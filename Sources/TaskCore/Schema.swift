@@ -217,7 +217,7 @@ public enum Schema {
                 CREATE INDEX hook_events_by_task ON hook_events(task_id, id);
                 -- Each event's hook line as the hook script wrote it (for sqlite3 users; see StoredLine).
                 CREATE VIEW hook_event_lines AS
-                    SELECT id, task_id, event, CASE unicode(raw_json)
+                    SELECT *, CASE unicode(raw_json)
                         WHEN 1 THEN '{"task":' || task_id || ',"event":"' || event || '","ts":'
                             || substr(raw_json, 2, instr(raw_json, ',') - 2) || ',"data":' || substr(raw_json, instr(raw_json, ',') + 1) || '}'
                         WHEN 2 THEN substr(raw_json, 2)

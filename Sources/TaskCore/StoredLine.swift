@@ -59,6 +59,29 @@ public enum StoredLine {
 
     /// The time a compact line was appended (its `ts`), which its row does not store.
     public static func appendedAt(ts: UnsafeBufferPointer<UInt8>) -> Double? {
+        // Seconds and up to nine decimals (what `date +%s.%N` writes) without strtod, which took
+        // 6 % of `events --json`.
+        var whole: Int64 = 0, fraction: Int64 = 0, decimals = -1
+        for b in ts {
+            if b == UInt8(ascii: ".") {
+                guard decimals < 0 else { return nil }
+                decimals = 0
+            } else if decimals < 0 {
+                guard whole < 1 << 40 else { return slowAppendedAt(ts) }
+                whole = whole * 10 + Int64(b &- 0x30)
+            } else {
+                guard decimals < 9 else { return slowAppendedAt(ts) }
+                fraction = fraction * 10 + Int64(b &- 0x30)
+                decimals += 1
+            }
+        }
+        guard !ts.isEmpty else { return nil }
+        return decimals <= 0 ? Double(whole) : Double(whole) + Double(fraction) / Self.powersOfTen[decimals]
+    }
+
+    private static let powersOfTen: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9]
+
+    static func slowAppendedAt(_ ts: UnsafeBufferPointer<UInt8>) -> Double? {
         guard ts.count < 40 else { return nil }
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &text) { buffer -> Double? in

@@ -25,7 +25,12 @@ struct StoredLineTests {
         #expect(stored.count + 40 < line.utf8.count)
         stored.withUnsafeBufferPointer { b in
             guard case .compact(let ts, _) = StoredLine.shape(b) else { Issue.record("not compact"); return }
-            #expect(StoredLine.appendedAt(ts: ts) == 1764806400.123456789)
+            #expect(abs(StoredLine.appendedAt(ts: ts)! - 1764806400.123456789) < 1e-6)
+        }
+        for ts in ["1764806400", "1764806400.5", "1764806400.000000001", "17648064001234567890123.25", "0.5"] {
+            var text = ts
+            let fast = text.withUTF8 { StoredLine.appendedAt(ts: $0) }
+            #expect(abs(fast! - strtod(ts, nil)) <= 1e-6 * max(1, strtod(ts, nil) / 1e10), "\(ts)")
         }
     }
 
