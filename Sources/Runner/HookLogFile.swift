@@ -18,13 +18,15 @@ struct HookLogFile: Equatable {
     /// The file is opened once (fd 3): its identity, size and bytes all come from the same file,
     /// even if it is rotated meanwhile. With a pattern ($3), it first waits (up to $4 seconds)
     /// until a line past the offset contains it: one command waits for an event where polling
-    /// would take a round trip a look.
+    /// would take a round trip a look (every 10 ms for the first second, when the answer
+    /// usually comes, then every 50 ms).
     static let readScript = #"""
         exec 3<"$1" 2>/dev/null || exit 3
         if [ -n "$3" ]; then
           n=0
           while ! tail -c "+$2" /dev/fd/3 | grep -qF -- "$3"; do
-            n=$((n + 1)); [ "$n" -gt $(($4 * 20)) ] && break; sleep 0.05
+            n=$((n + 1)); [ "$n" -gt $(($4 * 20 + 80)) ] && break
+            if [ "$n" -le 100 ]; then sleep 0.01; else sleep 0.05; fi
           done
         fi
         stat -L -c '%d:%i %s' /dev/fd/3 || exit 4

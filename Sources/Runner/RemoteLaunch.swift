@@ -60,10 +60,14 @@ struct RemoteLaunch {
         return p
     }
 
-    /// Starts `task` (which holds a slot) on the site.
+    /// Starts `task` (which holds a slot) on the site. When this machine knows the site holds
+    /// what the launch needs (the project's commit was sent before), the launch goes without the
+    /// look: its script checks those things itself and says when one is missing, and only then is
+    /// the look taken (one round trip fewer on most runs).
     func start(_ task: TaskRecord, mode: TaskRunner.Mode, progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome {
+        // The connection's handshakes go on while this machine looks at the project.
+        site.sandbox.warmUp()
         let agent = runner.setting(site.agentSetting)
-        let name = "\(task.id)-\(slug(task.title))"
         var projectRoot: (name: String, root: String)?
         if let projectName = task.projectName {
             let project = try runner.store.project(named: projectName)
@@ -74,16 +78,43 @@ struct RemoteLaunch {
             }
             projectRoot = (projectName, top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        let found = try await probe(agent: agent, mirror: projectRoot.map { site.mirror(project: $0.name) })
-        guard found.agentPath != nil else {
-            throw TaskError.failed(
-                "the agent command '\(agent)' was not found on the \(site.kind.rawValue); install it there or set: config set \(site.agentSetting) <command>")
+        let sent = SentCommits(runner: runner, site: site)
+        if let known = sent.known(project: projectRoot?.name) {
+            do {
+                return try await launch(task, mode: mode, agent: agent, projectRoot: projectRoot, look: nil, tips: known, progress: progress)
+            } catch is LookNeeded {
+                sent.forget(project: projectRoot?.name)
+            }
         }
+        let found = try await probe(agent: agent, mirror: projectRoot.map { site.mirror(project: $0.name) })
+        guard found.agentPath != nil else { throw agentMissing(agent) }
+        return try await launch(task, mode: mode, agent: agent, projectRoot: projectRoot, look: found, tips: found.tips, progress: progress)
+    }
+
+    /// A launch without a look found the site lacking something the look would have shown.
+    struct LookNeeded: Error {}
+
+    /// Exit statuses of a launch script that checks for itself what a look would have shown.
+    enum Check: Int32 {
+        case agentMissing = 81, lookNeeded = 82, keyRejected = 83, stateFileUnreadable = 84
+    }
+
+    func agentMissing(_ agent: String) -> TaskError {
+        TaskError.failed(
+            "the agent command '\(agent)' was not found on the \(site.kind.rawValue); install it there or set: config set \(site.agentSetting) <command>")
+    }
+
+    /// One command that writes the task's files, makes its clone and opens its window (after
+    /// `look`; without one, it checks the agent, the mirror and the state file itself).
+    func launch(_ task: TaskRecord, mode: TaskRunner.Mode, agent: String, projectRoot: (name: String, root: String)?,
+                look found: Probe?, tips: [String], progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome {
+        let name = "\(task.id)-\(slug(task.title))"
         let environment = runner.agentEnvironment(site)
         let key = environment["ANTHROPIC_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
-        if let key, TrustConfig.keyAnswer(found.stateDocument, suffix: TrustConfig.apiKeySuffix(key)) == .rejected {
+        if let found, let key, TrustConfig.keyAnswer(found.stateDocument, suffix: TrustConfig.apiKeySuffix(key)) == .rejected {
             throw TaskRunner.rejectedKey(key, on: site)
         }
+        let q = ShellQuote.quote
 
         // The work folder: a clone of the project's current commit, or a fresh folder.
         var script = ["set -e", "umask 077"]
@@ -91,18 +122,30 @@ struct RemoteLaunch {
         let workdir: String
         var branch: String?
         var notes: [String] = []
+        var sentHead: String?
+        // Without a look, the script first checks (before it changes anything) what the look would have shown.
+        var checks: [String] = []
+        if found == nil {
+            checks.append("command -v \(q(agent)) >/dev/null 2>&1 || exit \(Check.agentMissing.rawValue)")
+        }
         if let (projectName, root) = projectRoot {
             let plan = try await RepoTransfer(runner: runner, site: site).plan(
-                project: projectName, root: root, taskName: name, branch: task.branch ?? "task/\(name)", tips: found.tips,
+                project: projectName, root: root, taskName: name, branch: task.branch ?? "task/\(name)", tips: tips,
                 progress: progress)
+            if found == nil {
+                // The commit must be in the mirror already (else the look, and a bundle).
+                guard plan.uploads.isEmpty else { throw LookNeeded() }
+                checks.append("git -C \(q(site.mirror(project: projectName))) cat-file -e \(q(plan.head + "^{commit}")) 2>/dev/null || exit \(Check.lookNeeded.rawValue)")
+            }
             uploads += plan.uploads
             script += ["set +e"] + plan.script + ["set -e"]
             workdir = plan.workdir
             branch = plan.branch
             notes = plan.notes
+            sentHead = plan.head
         } else {
             workdir = site.workDirectory + "/" + name
-            script.append("mkdir -p \(ShellQuote.quote(workdir))")
+            script.append("mkdir -p \(q(workdir))")
         }
 
         // The task's files, written by the same command.
@@ -122,42 +165,103 @@ struct RemoteLaunch {
             (taskDir + "/env.sh", Data(PaneScript.environmentFileText(environment).utf8), "600"),
             (taskDir + "/pane.sh", Data(pane.text.utf8), "600"),
         ]
-        if !found.hookCurrent { files.append((site.hookScript, Data(HookScript.text.utf8), "755")) }
-        // Trust and the API key's approval, merged into the state file only when they change it.
+        let hook = Data(HookScript.text.utf8)
+        if found?.hookCurrent != true { files.append((site.hookScript, hook, "755")) }
+        // Trust and the API key's approval, merged into the state file only when they change it:
+        // here from what the look read, or there by the script's own merge.
         let trust = runner.setting("trust_workspace") == "on"
         let stateFile = TrustConfig.stateFile(in: site.sandbox)
         if trust || key != nil {
-            let merged: Data
-            do {
-                merged = try TrustConfig.merged(
-                    found.stateDocument, projectPaths: trust ? [workdir] : [], apiKeySuffix: key.map(TrustConfig.apiKeySuffix), file: stateFile)
-            } catch {
-                throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on the \(site.kind.rawValue): \(error)")
+            let paths = trust ? [workdir] : []
+            let suffix = key.map(TrustConfig.apiKeySuffix)
+            if let found {
+                let merged: Data
+                do {
+                    merged = try TrustConfig.merged(found.stateDocument, projectPaths: paths, apiKeySuffix: suffix, file: stateFile)
+                } catch {
+                    throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on the \(site.kind.rawValue): \(error)")
+                }
+                if Self.needsWrite(found.stateDocument, merged) { files.append((stateFile, merged, "600")) }
+            } else {
+                checks.append(TrustConfig.mergeScript(file: stateFile, projectPaths: paths, apiKeySuffix: suffix,
+                                                rejected: Check.keyRejected.rawValue, unreadable: Check.stateFileUnreadable.rawValue,
+                                                unavailable: Check.lookNeeded.rawValue))
             }
-            if Self.needsWrite(found.stateDocument, merged) { files.append((stateFile, merged, "600")) }
         }
-        script.append("mkdir -p \(ShellQuote.quote(taskDir)) \(ShellQuote.quote(site.runDirectory))")
+        script.insert(contentsOf: checks, at: 2)
+        script.append("mkdir -p \(q(taskDir)) \(q(site.runDirectory))")
         for (i, file) in files.enumerated() {
-            let path = ShellQuote.quote(file.0), temp = ShellQuote.quote(file.0 + ".tmp-task")
+            let path = q(file.0), temp = q(file.0 + ".tmp-task")
             script += ["base64 -d > \(temp) <<'TASK_FILE_\(i)'", file.1.base64EncodedString(options: [.lineLength76Characters, .endLineWithLineFeed]),
                        "TASK_FILE_\(i)", "chmod \(file.2) \(temp) && mv -f \(temp) \(path)"]
         }
-        if !found.logExists { script.append(": >> \(ShellQuote.quote(site.hookLog)) && chmod 600 \(ShellQuote.quote(site.hookLog))") }
+        if found?.logExists != true { script.append("[ -e \(q(site.hookLog)) ] || { : >> \(q(site.hookLog)) && chmod 600 \(q(site.hookLog)); }") }
         script.append(site.tmux.newWindowScript(name: "task-\(task.id)", cwd: workdir, command: ["sh", taskDir + "/pane.sh"]))
+        // A one-shot `run` waits for the agent's first hook: in this command, not a second one.
+        let waitSeconds = runner.firstHookWait.isRequested ? Int(runner.startTimeout.rounded(.up)) : 0
+        let logState = try runner.store.hookSource(site.source)
+        if waitSeconds > 0 {
+            script += ["echo \(Self.readMark)",
+                       HookLogFile.readFragment(site.hookLog, from: logState.offset, waitingFor: "{\"task\":\(task.id),", seconds: waitSeconds)]
+        }
 
         for upload in uploads { try await site.sandbox.writeFile(path: upload.path, data: upload.data, mode: 0o600) }
+        // The watchdog measures from when the window opened, not from when a waiting launch returned.
+        let launchedAt = now()
         let r = try await site.sandbox.run(["sh", "-s"], cwd: nil, env: [:], stdin: Data((script.joined(separator: "\n") + "\n").utf8))
-        let paneID = r.stdoutText.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
-        guard r.status == 0, paneID.hasPrefix("%") else {
-            throw TaskError.failed("cannot start the agent on the \(site.kind.rawValue): "
-                + (r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "exit \(r.status)" : r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let (launched, read) = Self.split(r)
+        switch Check(rawValue: launched.status) {
+        case .agentMissing: throw agentMissing(agent)
+        case .lookNeeded: throw LookNeeded()
+        case .keyRejected: throw TaskRunner.rejectedKey(key ?? "", on: site)
+        case .stateFileUnreadable:
+            throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on the \(site.kind.rawValue): "
+                + launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+        case nil: break
         }
+        let paneID = launched.stdoutText.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard launched.status == 0, paneID.hasPrefix("%") else {
+            throw TaskError.failed("cannot start the agent on the \(site.kind.rawValue): "
+                + (launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+                    ? "exit \(launched.status)" : launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        if let sentHead, let projectName = projectRoot?.name { SentCommits(runner: runner, site: site).note(sentHead, project: projectName) }
         try runner.store.recordLaunch(
             id: task.id, sandbox: site.kind.rawValue, worktree: workdir, branch: branch, sessionID: sessionID, paneID: paneID,
-            permissionMode: permission)
+            permissionMode: permission, startedAt: waitSeconds > 0 ? launchedAt : nil)
         for note in notes { try runner.store.appendLog(taskID: task.id, kind: "system", message: note) }
         try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent) on the \(site.kind.rawValue) in \(workdir) (pane \(paneID))")
+        if let read {
+            // What the log held past the stored offset once the first hook came (or the wait ended).
+            if let lines = try? HookLogFile.parse(read, path: site.hookLog), lines.file.id == logState.fileID {
+                var splitter = HookLineSplitter(startOffset: logState.offset)
+                let batch = splitter.feed(lines.data)
+                if !batch.isEmpty {
+                    runner.deliver(try runner.ingest(batch, committed: splitter.committedOffset, source: site.source, generation: logState.generation))
+                }
+            } else {
+                try await runner.catchUp(site: site)
+            }
+            runner.firstHookWait.noteWaited(task.id)
+        }
         return .started(pane: paneID, workdir: workdir, notes: notes)
+    }
+
+    /// Printed between the launch's output and the hook-log read that follows it.
+    static let readMark = "--task-hook-log-read--"
+
+    /// The launch's own result, and the hook-log read after ``readMark`` when there is one.
+    static func split(_ r: CommandResult) -> (launch: CommandResult, read: CommandResult?) {
+        let out = r.stdout, mark = Data((readMark + "\n").utf8)
+        var from = out.startIndex
+        while let found = out[from...].range(of: mark) {
+            if found.lowerBound == out.startIndex || out[found.lowerBound - 1] == 0x0A {
+                return (CommandResult(status: 0, stdout: Data(out[..<found.lowerBound]), stderr: r.stderr),
+                        CommandResult(status: r.status, stdout: Data(out[found.upperBound...]), stderr: r.stderr))
+            }
+            from = found.upperBound
+        }
+        return (r, nil)
     }
 
     static func needsWrite(_ before: Data?, _ after: Data) -> Bool {

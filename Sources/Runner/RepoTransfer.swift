@@ -26,6 +26,8 @@ struct RepoTransfer {
         var workdir: String
         var branch: String
         var notes: [String] = []
+        /// The commit sent (the project's HEAD).
+        var head = ""
     }
 
     /// Plans sending the project's current commit (only what the mirror, whose `tips` are given,
@@ -39,7 +41,7 @@ struct RepoTransfer {
         let dirty = try await local.run(["git", "-C", root, "status", "--porcelain"]).stdoutText
             .split(separator: "\n").count
         let mirror = site.mirror(project: project)
-        var plan = Plan(workdir: site.workDirectory + "/\(project)/\(taskName)", branch: branch)
+        var plan = Plan(workdir: site.workDirectory + "/\(project)/\(taskName)", branch: branch, head: head)
         // Of the mirror's tips, those this repository knows can be left out of the bundle.
         var known: [String] = []
         if !tips.isEmpty {

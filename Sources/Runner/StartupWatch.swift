@@ -93,9 +93,12 @@ extension TaskRunner {
         let timeout = startTimeout
         let task = try store.task(id: taskID)
         if timeout > 0, task.status.isActive, let started = task.startedAt, task.sandbox == Site.Kind.sprite.rawValue {
-            // One command that waits on the sprite for the task's first hook (a poll a round trip otherwise).
-            let site = try await site(for: task)
-            try await catchUp(site: site, waitingFor: "{\"task\":\(taskID),", seconds: Int(timeout.rounded(.up)))
+            // The launch waited there for the first hook (firstHookWait), or one command waits now
+            // (a poll would take a round trip a look).
+            if !firstHookWait.takeWaited(taskID) {
+                let site = try await site(for: task)
+                try await catchUp(site: site, waitingFor: "{\"task\":\(taskID),", seconds: Int(timeout.rounded(.up)))
+            }
             if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
             await watchStartups()
             return try store.task(id: taskID)

@@ -25,6 +25,8 @@ public final class TaskRunner: Sendable {
     private let ingestLock = Mutex(())
     /// Things to tell the user (a hook log replaced by hand…), taken by the shell or the command.
     let notices = Mutex<[String]>([])
+    /// Whether a remote launch waits for the agent's first hook in its own command.
+    public let firstHookWait = FirstHookWait()
 
     /// The hook-log source name of the local sandbox.
     public static let localSource = "local"

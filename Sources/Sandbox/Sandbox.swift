@@ -41,9 +41,15 @@ public protocol Sandbox: Sendable {
     /// Hands this process's terminal to `argv` (e.g. `tmux attach`) until it exits, and returns
     /// its exit status. Blocks the calling thread.
     func interactive(_ argv: [String]) throws -> Int32
+
+    /// Starts opening what commands need (a connection), without waiting: the first command
+    /// then pays no handshake. Nothing to do for a local sandbox.
+    func warmUp()
 }
 
 extension Sandbox {
+    public func warmUp() {}
+
     /// Runs `argv` with the default directory and environment and no input.
     public func run(_ argv: [String]) async throws -> CommandResult {
         try await run(argv, cwd: nil, env: [:], stdin: nil)

@@ -78,6 +78,7 @@ struct New: ParsableCommand, ShellCommand {
         if run {
             let runner = try ctx.runner()
             let kind = ctx.defaultSandbox()
+            RunReport.prepare(runner, ctx)
             let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind) }
             ctx.out.line(RunReport.describe(task.id, outcome, on: kind))
             RunReport.awaitStart(task.id, outcome, runner: runner, ctx: ctx)

@@ -49,6 +49,7 @@ struct Run: ParsableCommand, ShellCommand {
             ctx.out.line(ctx.style.dim(line))
             ctx.out.flush()
         }
+        RunReport.prepare(runner, ctx)
         let outcome = try runBlocking {
             try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
         }
@@ -61,6 +62,12 @@ struct Run: ParsableCommand, ShellCommand {
 }
 
 enum RunReport {
+    /// Outside the shell a launch on a sprite waits there for the agent's first hook, in the same
+    /// command (``awaitStart(_:_:runner:ctx:)`` then has it at once).
+    static func prepare(_ runner: TaskRunner, _ ctx: CommandContext) {
+        if !ctx.interactive { runner.firstHookWait.request() }
+    }
+
     /// Outside the shell (whose feed shows it), a started task is watched until its agent's first
     /// hook or `start_timeout`: an agent held at a start-up screen is said at once, with the screen's line.
     static func awaitStart(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, runner: TaskRunner, ctx: CommandContext) {
@@ -224,6 +231,7 @@ struct Retry: ParsableCommand, ShellCommand {
         let runner = try ctx.runner()
         let taskID = try task.id()
         let fb = feedback
+        RunReport.prepare(runner, ctx)
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
         let kind = Site.Kind(rawValue: (try? ctx.store().task(id: taskID).sandbox) ?? nil ?? "local") ?? .local
         ctx.out.line(RunReport.describe(taskID, outcome, on: kind) + (resumed ? " — resuming its session" : " — fresh session"))

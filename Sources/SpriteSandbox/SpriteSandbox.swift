@@ -166,6 +166,11 @@ public struct SpriteSandbox: Sandbox {
         }
     }
 
+    /// Opens the sprite's control connection ahead of the first command.
+    public func warmUp() {
+        if client.controlMode { client.controlChannel(sprite).warm() }
+    }
+
     // MARK: - Helpers
 
     /// Starts a short command on the sprite's control channel, or on its own exec socket when

@@ -83,9 +83,27 @@ public final class ControlChannel: Sendable {
         }
     }
 
+    /// A connection being opened ahead of the first command (``warm()``).
+    private let warming = Locked<Task<Void, Never>?>(nil)
+
+    /// Opens a connection now, without waiting for it, when none is open or opening: the first
+    /// command then finds it ready (its handshakes overlap the caller's own work).
+    public func warm() {
+        let needed = pool.withLock { $0.idle.isEmpty && $0.busy.isEmpty && $0.dialing == 0 }
+        guard needed else { return }
+        warming.withLock { current in
+            guard current == nil else { return }
+            current = Task { [weak self] in
+                guard let self, let (conn, _) = await self.acquire() else { return }
+                self.release(conn)
+            }
+        }
+    }
+
     /// Starts `command` on a connection of the channel and returns once `op.start` was sent;
     /// nil when the channel cannot take it (see the type's notes) and an exec socket should.
     public func exec(_ command: ExecCommand) async throws -> ExecSession? {
+        if let opening = warming.withLock({ $0 }) { await opening.value }
         while true {
             try Task.checkCancellation()
             guard let (conn, reused) = await acquire() else {

@@ -331,10 +331,11 @@ extension TaskStore {
     /// watchdog measures from it).
     public func recordLaunch(
         id: Int64, sandbox: String, worktree: String?, branch: String?, sessionID: String?, paneID: String?,
-        permissionMode: String?
+        permissionMode: String?, startedAt: Double? = nil
     ) throws {
         try write { db in
             let t = now()
+            let started = startedAt.map { min($0, t) } ?? t
             try db.execute(
                 sql: """
                     UPDATE tasks SET sandbox = ?, worktree_path = ?, branch = ?,
@@ -342,7 +343,7 @@ extension TaskStore {
                         finished_at = NULL, updated_at = ?, started_at = ?
                     WHERE id = ?
                     """,
-                arguments: [sandbox, worktree, branch, sessionID, paneID, permissionMode, t, t, id])
+                arguments: [sandbox, worktree, branch, sessionID, paneID, permissionMode, t, started, id])
             let task = try Self.fetchTask(db, id: id)
             if task.status == .processing && task.statusDetail == "starting" {
                 try Self.changeStatus(db, task, to: .processing, detail: nil, cause: .system)

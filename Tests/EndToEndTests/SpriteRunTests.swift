@@ -123,7 +123,18 @@ struct SpriteRunTests {
         // A second task of the same project sends nothing new, and says what it did not send.
         try Data("local edit\n".utf8).write(to: URL(fileURLWithPath: repo + "/README.md"))
         #expect(try await s.run(["new", "Second", "--project", "web"]).status == 0)
-        let second = try await s.run(["run", "2"])
+        // This machine knows the commit is there: the launch takes no look first (one command).
+        // (An agent that thinks for a while: no turn ends, so no usage is read, during the count.)
+        // (#1's reply to the message sent above is stored first: its usage is read when it is.)
+        try await waitUntil("#1's second turn ends") {
+            try await s.run(["events", "1"]).stdout.components(separatedBy: "Stop ").count - 1 >= 2
+        }
+        var slow = s
+        slow.agent.env.extraEnvironment["FAKE_CLAUDE_THINK_MS"] = "3000"
+        let opsBefore = try await Self.controlOperations(sim)
+        let second = try await slow.run(["run", "2"])
+        let launchOps = try await Self.controlOperations(sim) - opsBefore
+        #expect(launchOps == 1, "commands the launch took on the sprite: \(launchOps)")
         #expect(second.stdout.contains("is on the sprite already: nothing new sent"), "\(second.stdout)")
         #expect(second.stdout.contains("not sent: 1 uncommitted change in \(repo) (commit them to include them)"), "\(second.stdout)")
         #expect(try await s.run(["keys", "1", "C-u"]).status == 0, "keys reach the pane on the sprite")
@@ -137,6 +148,23 @@ struct SpriteRunTests {
             try await s.run(["events", "1"]).stdout.contains("UserPromptSubmit  one more verse")
         }
         #expect(try await s.run(["stop", "1"]).status == 0)
+
+        // A mirror that lost the commit (a sprite restored from an older checkpoint) makes the
+        // launch look after all and send it again.
+        try FileManager.default.removeItem(atPath: sim.home() + "/.task/repos/web.git")
+        #expect(try await s.run(["new", "Third", "--project", "web"]).status == 0)
+        let third = try await s.run(["run", "3"])
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stdout.contains("to the sprite: 1 new commit"), "\(third.stdout)")
+        try await s.agent.waitForStatus(3, "blocked", timeout: 30)
+        #expect(try await s.run(["stop", "3"]).status == 0)
+    }
+
+    /// Commands started on the sim's control channel so far.
+    static func controlOperations(_ sim: SpriteSimProcess) async throws -> Int {
+        let body = try await runCommand(["curl", "-sS", sim.url + "/_sim/control"]).stdout
+        let object = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return object?["operations"] as? Int ?? -1
     }
 
     @Test func aWrongTokenIsAClearErrorAndTheTaskStaysInTheBacklog() async throws {
