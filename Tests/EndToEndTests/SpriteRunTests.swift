@@ -193,10 +193,17 @@ struct SpriteRunTests {
         #expect(try await s.run(["sprite", "up"]).status == 0)
         try await sim.admin("rate-limit", #"{"endpoints":["exec"],"count":3,"retry_after":1}"#)
         #expect(try await s.run(["new", "Busy sprite"]).status == 0)
+        // Per-command exec sockets (the control channel would carry these commands otherwise).
+        var execs = s
+        execs.agent.env.extraEnvironment["SPRITES_CONTROL"] = "0"
         let started = Date()
-        let r = try await s.run(["run", "1"])
+        let r = try await execs.run(["run", "1"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("#1 started on the sprite"))
+        let log = try await runCommand(["curl", "-sS", sim.url + "/_sim/requests"]).stdout
+        let refused = (try JSONSerialization.jsonObject(with: Data(log.utf8)) as? [[String: Any]] ?? [])
+            .filter { ($0["path"] as? String ?? "").hasSuffix("/exec") && $0["websocket"] as? Bool == false }
+        #expect(refused.count == 3, "exec upgrades refused (429) and retried: \(refused.count)")
         // Each exec closes on its exit frame: a dozen execs well under one 5 s close.
         let elapsed = Date().timeIntervalSince(started)
         #expect(elapsed < 8, "run took \(elapsed) s")
