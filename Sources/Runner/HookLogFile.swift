@@ -141,3 +141,20 @@ extension TaskRunner {
         }
     }
 }
+
+extension TaskRunner {
+    /// Stores what a read (``HookLogFile/readFragment(_:from:waitingFor:seconds:)`` run at the end
+    /// of another command) brought from `site`'s log past `state`; a read of another file (the
+    /// log was rotated meanwhile) or one that failed is followed by a catch-up.
+    func ingest(read: CommandResult, of site: Site, from state: HookSourceState) async throws {
+        guard let found = try? HookLogFile.parse(read, path: site.hookLog), found.file.id == state.fileID else {
+            try await catchUp(site: site)
+            return
+        }
+        var splitter = HookLineSplitter(startOffset: state.offset)
+        let lines = splitter.feed(found.data)
+        if !lines.isEmpty {
+            deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source, generation: state.generation))
+        }
+    }
+}

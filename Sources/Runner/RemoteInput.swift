@@ -27,15 +27,7 @@ struct RemoteInput {
             + HookLogFile.readFragment(site.hookLog, from: state.offset,
                                        waitingFor: "{\"task\":\(task.id),\"event\":\"UserPromptSubmit\"", seconds: Int(timeout.rounded(.up)))
         let r = try await site.sandbox.run(["sh", "-s"], cwd: nil, env: [:], stdin: Data((script + "\n").utf8))
-        if let read = try HookLogFile.parse(r, path: site.hookLog), read.file.id == state.fileID {
-            var splitter = HookLineSplitter(startOffset: state.offset)
-            let lines = splitter.feed(read.data)
-            if !lines.isEmpty {
-                runner.deliver(try runner.ingest(lines, committed: splitter.committedOffset, source: site.source, generation: state.generation))
-            }
-        } else {
-            try await runner.catchUp(site: site)
-        }
+        try await runner.ingest(read: r, of: site, from: state)
         let wanted = text.trimmingCharacters(in: .whitespacesAndNewlines)
         for e in try runner.store.events(taskID: task.id, afterID: before) where e.event == "UserPromptSubmit" {
             if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return .confirmed }

@@ -233,15 +233,7 @@ struct RemoteLaunch {
         try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent) on the \(site.kind.rawValue) in \(workdir) (pane \(paneID))")
         if let read {
             // What the log held past the stored offset once the first hook came (or the wait ended).
-            if let lines = try? HookLogFile.parse(read, path: site.hookLog), lines.file.id == logState.fileID {
-                var splitter = HookLineSplitter(startOffset: logState.offset)
-                let batch = splitter.feed(lines.data)
-                if !batch.isEmpty {
-                    runner.deliver(try runner.ingest(batch, committed: splitter.committedOffset, source: site.source, generation: logState.generation))
-                }
-            } else {
-                try await runner.catchUp(site: site)
-            }
+            try await runner.ingest(read: read, of: site, from: logState)
             runner.firstHookWait.noteWaited(task.id)
         }
         return .started(pane: paneID, workdir: workdir, notes: notes)
