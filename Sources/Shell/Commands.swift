@@ -79,7 +79,8 @@ struct New: ParsableCommand, ShellCommand {
             let runner = try ctx.runner()
             let kind = ctx.defaultSandbox()
             RunReport.prepare(runner, ctx)
-            let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind) }
+            let progress = RunReport.progress(ctx)
+            let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind, progress: progress) }
             ctx.out.line(RunReport.describe(task.id, outcome, on: kind))
             RunReport.awaitStart(task.id, outcome, runner: runner, ctx: ctx)
         }

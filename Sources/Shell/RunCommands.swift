@@ -45,10 +45,7 @@ struct Run: ParsableCommand, ShellCommand {
         let kind = sandbox.flatMap(Site.Kind.init(rawValue:)) ?? ctx.defaultSandbox()
         let pullWhenDone = pull
         if pullWhenDone && kind == .local { throw TaskError.usage("--pull is for sprite runs; a local run's branch is in the repository already") }
-        let progress: @Sendable (String) -> Void = { line in
-            ctx.out.line(ctx.style.dim(line))
-            ctx.out.flush()
-        }
+        let progress = RunReport.progress(ctx)
         RunReport.prepare(runner, ctx)
         let outcome = try runBlocking {
             try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
@@ -62,6 +59,14 @@ struct Run: ParsableCommand, ShellCommand {
 }
 
 enum RunReport {
+    /// Prints a launch's progress (provisioning, what was sent) dimmed, as it comes.
+    static func progress(_ ctx: CommandContext) -> @Sendable (String) -> Void {
+        { line in
+            ctx.out.line(ctx.style.dim(line))
+            ctx.out.flush()
+        }
+    }
+
     /// Outside the shell a launch on a sprite waits there for the agent's first hook, in the same
     /// command (``awaitStart(_:_:runner:ctx:)`` then has it at once).
     static func prepare(_ runner: TaskRunner, _ ctx: CommandContext) {
