@@ -184,13 +184,13 @@ _task() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    new|list|show|edit|delete|run|send|keys|approve|deny|follow|attach|stop|done|retry|pull|transcript|diff|merge|pr|logs|events|sprite|project|config|set|history|prune|doctor|usage|search|quit|help)
+    new|list|show|edit|delete|run|send|keys|approve|deny|follow|attach|stop|done|retry|rewind|pull|transcript|diff|merge|pr|logs|events|sprite|project|config|set|history|prune|doctor|usage|search|quit|help)
         # Offer subcommand argument completions
         "_task_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys approve deny follow attach stop done retry pull transcript diff merge pr logs events sprite project config set history prune doctor usage search quit help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'new list show edit delete run send keys approve deny follow attach stop done retry rewind pull transcript diff merge pr logs events sprite project config set history prune doctor usage search quit help' -- "${cur}"))
         ;;
     esac
 }
@@ -481,6 +481,22 @@ _task_retry() {
     case "${positional_number}" in
     1)
         __task_add_completions -W "$(__task_custom_complete ---completion retry -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
+}
+
+_task_rewind() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __task_offer_flags_options 1
+
+    # Offer positional completions
+    case "${positional_number}" in
+    1)
+        __task_add_completions -W "$(__task_custom_complete ---completion rewind -- positional@0 "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
         return
         ;;
     esac

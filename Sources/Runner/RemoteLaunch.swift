@@ -228,7 +228,7 @@ struct RemoteLaunch {
         if let sentHead, let projectName = projectRoot?.name { SentCommits(runner: runner, site: site).note(sentHead, project: projectName) }
         try runner.store.recordLaunch(
             id: task.id, sandbox: site.kind.rawValue, worktree: workdir, branch: branch, sessionID: sessionID, paneID: paneID,
-            permissionMode: permission, startedAt: waitSeconds > 0 ? launchedAt : nil)
+            permissionMode: permission, startedAt: waitSeconds > 0 ? launchedAt : nil, startCommit: sentHead)
         for note in notes { try runner.store.appendLog(taskID: task.id, kind: "system", message: note) }
         try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent) on the \(site.kind.rawValue) in \(workdir) (pane \(paneID))")
         if let read {

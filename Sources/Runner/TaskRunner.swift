@@ -325,10 +325,14 @@ public final class TaskRunner: Sendable {
         try await sandbox.writeFile(path: scriptPath, data: Data(script.text.utf8), mode: 0o600)
 
         try await site.tmux.ensureSession()
+        // Where `rewind` takes the branch back to (the first launch's commit is kept).
+        let startCommit = prepared.branch == nil ? nil
+            : (try? await sandbox.run(["git", "-C", prepared.workdir, "rev-parse", "--verify", "-q", "HEAD^{commit}"]))
+                .flatMap { $0.status == 0 ? $0.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) : nil }
         let pane = try await site.tmux.newWindow(name: "task-\(task.id)", cwd: prepared.workdir, command: ["sh", scriptPath])
         try store.recordLaunch(
             id: task.id, sandbox: site.kind.rawValue, worktree: prepared.workdir, branch: prepared.branch,
-            sessionID: sessionID, paneID: pane, permissionMode: mode)
+            sessionID: sessionID, paneID: pane, permissionMode: mode, startCommit: startCommit)
         for note in prepared.notes { try store.appendLog(taskID: task.id, kind: "system", message: note) }
         let place = site.kind == .local ? "" : " on the \(site.kind.rawValue)"
         try store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(place) in \(prepared.workdir) (pane \(pane))")

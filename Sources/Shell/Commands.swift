@@ -16,7 +16,7 @@ public struct TaskCLI: ParsableCommand {
         version: TaskVersion.current,
         subcommands: [
             New.self, List.self, Show.self, Edit.self, Delete.self,
-            Run.self, Send.self, Keys.self, Approve.self, Deny.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Pull.self,
+            Run.self, Send.self, Keys.self, Approve.self, Deny.self, Follow.self, Attach.self, Stop.self, Done.self, Retry.self, Rewind.self, Pull.self,
             Transcript.self, Diff.self, Merge.self, PullRequest.self,
             Logs.self, Events.self, SpriteCommand.self,
             ProjectCommand.self, ConfigCommand.self, SetCommand.self, HistoryCommand.self, Prune.self, Doctor.self, UsageCommand.self, Search.self, Quit.self,

@@ -223,6 +223,22 @@ struct Done: ParsableCommand, ShellCommand {
     }
 }
 
+struct Rewind: ParsableCommand, ShellCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rewind",
+        abstract: "Take a finished or blocked task back to where it started (its dropped commits are kept).")
+
+    @OptionGroup var task: TaskArgument
+
+    mutating func run(_ ctx: CommandContext) throws {
+        let runner = try ctx.runner()
+        let taskID = try task.id()
+        let r = try runBlocking { try await runner.rewind(taskID: taskID) }
+        ctx.out.line("#\(taskID) rewound to \(r.startCommit.prefix(7)), where it started; it is in the backlog again")
+        for kept in r.kept { ctx.out.line("  kept \(kept)" + (r.place == "here" ? "" : " \(r.place)")) }
+    }
+}
+
 struct Retry: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(commandName: "retry", 
         abstract: "Run a finished task again, resuming its agent session when it can.")

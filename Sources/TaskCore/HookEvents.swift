@@ -331,7 +331,7 @@ extension TaskStore {
     /// watchdog measures from it).
     public func recordLaunch(
         id: Int64, sandbox: String, worktree: String?, branch: String?, sessionID: String?, paneID: String?,
-        permissionMode: String?, startedAt: Double? = nil
+        permissionMode: String?, startedAt: Double? = nil, startCommit: String? = nil
     ) throws {
         try write { db in
             let t = now()
@@ -340,10 +340,10 @@ extension TaskStore {
                 sql: """
                     UPDATE tasks SET sandbox = ?, worktree_path = ?, branch = ?,
                         session_id = COALESCE(?, session_id), pane_id = ?, permission_mode = ?, exit_code = NULL,
-                        finished_at = NULL, updated_at = ?, started_at = ?
+                        finished_at = NULL, updated_at = ?, started_at = ?, start_commit = COALESCE(start_commit, ?)
                     WHERE id = ?
                     """,
-                arguments: [sandbox, worktree, branch, sessionID, paneID, permissionMode, t, started, id])
+                arguments: [sandbox, worktree, branch, sessionID, paneID, permissionMode, t, started, startCommit, id])
             let task = try Self.fetchTask(db, id: id)
             if task.status == .processing && task.statusDetail == "starting" {
                 try Self.changeStatus(db, task, to: .processing, detail: nil, cause: .system)
@@ -367,6 +367,11 @@ extension TaskStore {
     }
 
     /// Clears the pane of a task whose agent is gone (tmux reuses pane ids).
+    /// The commit the task's branch started from at its first launch (nil without a git project).
+    public func startCommit(taskID: Int64) throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT start_commit FROM tasks WHERE id = ?", arguments: [taskID]) }
+    }
+
     public func clearPane(id: Int64) throws {
         try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }
     }

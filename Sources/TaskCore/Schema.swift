@@ -230,6 +230,10 @@ public enum Schema {
                 try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('hook_events', ?)", arguments: [sequence])
             }
         }
+        m.registerMigration("v11-task-start-commit") { db in
+            // `rewind`: the commit a task's branch started from (its first launch's).
+            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN start_commit TEXT")
+        }
         return m
     }
 }

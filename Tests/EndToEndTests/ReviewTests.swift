@@ -512,3 +512,82 @@ struct ReviewTests {
         }
     }
 }
+
+/// `rewind`: a task back where it started, here and on the sprite, losing nothing.
+@Suite("Rewinding a task", .serialized)
+struct RewindTests {
+    @Test func aTaskGoesBackToItsStartKeepingItsCommitsAndItsUncommittedWork() async throws {
+        let a = AgentEnv(scenario: scenario([ReviewTests.poemTurn(draft: true)]))
+        try await withCleanUp({ a.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            let start = try await git(repo, "rev-parse", "HEAD")
+            #expect(try await a.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await a.run(["new", "Write a poem", "--prompt", "write a poem", "--project", "web"]).status == 0)
+            let early = try await a.run(["rewind", "1"])
+            #expect(early.status != 0 && early.stderr.contains("#1 never started, so there is nothing to go back to; run it with: run 1"),
+                    "\(early.stderr)")
+            #expect(try await a.run(["run", "1"]).status == 0)
+            try await a.waitForStatus(1, "done")
+            let worktree = try #require(try await a.task(1)["worktree"] as? String)
+            #expect(FileManager.default.fileExists(atPath: worktree + "/draft.txt"))
+
+            let r = try await a.run(["rewind", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.hasPrefix("#1 rewound to \(start.prefix(7)), where it started; it is in the backlog again\n"), "\(r.stdout)")
+            #expect(r.stdout.contains("  kept refs/task-rewound/1/1 (2 commits, "), "\(r.stdout)")
+            #expect(try await git(worktree, "rev-parse", "HEAD") == start)
+            #expect(try await git(worktree, "status", "--porcelain").isEmpty)
+            // Nothing lost: the agent's commit and its uncommitted draft are under the kept ref.
+            let kept = try await git(repo, "log", "--format=%s", "refs/task-rewound/1/1")
+            #expect(kept.contains("Add the poem") && kept.contains("task #1: uncommitted work kept by rewind"), "\(kept)")
+            #expect(try await git(repo, "show", "refs/task-rewound/1/1:draft.txt") == "the sound of water")
+            #expect(try await a.status(1) == "backlog")
+            #expect(try await a.run(["logs", "1"]).stdout.contains("rewound to \(start.prefix(7)), where it started; kept refs/task-rewound/1/1"))
+
+            // Run again from the start, then a second rewind keeps a second ref.
+            #expect(try await a.run(["run", "1"]).status == 0)
+            try await a.waitForStatus(1, "done")
+            let again = try await a.run(["rewind", "1"])
+            #expect(again.stdout.contains("kept refs/task-rewound/1/2 "), "\(again.stdout)")
+            #expect(try await git(worktree, "rev-parse", "HEAD") == start)
+        }
+    }
+
+    @Test func aRunningTaskIsRefusedWithWhatToDo() async throws {
+        var a = AgentEnv(scenario: scenario([["text": "thinking hard"]]))
+        a.env.extraEnvironment["FAKE_CLAUDE_THINK_MS"] = "20000"
+        let env = a
+        try await withCleanUp({ env.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            #expect(try await env.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await env.run(["new", "Slow", "--project", "web", "--run"]).status == 0)
+            try await env.waitForStatus(1, "processing")
+            let r = try await env.run(["rewind", "1"])
+            #expect(r.status != 0 && r.stderr.contains("#1 is processing; stop it first (stop 1), or wait until it waits for input, then rewind it"),
+                    "\(r.stderr)")
+            #expect(try await env.run(["stop", "1"]).status == 0)
+        }
+    }
+
+    @Test func onTheSpriteTheCloneGoesBackToItsStart() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([SpriteRunTests.committingTurn]))
+        try await withCleanUp({ s.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            let start = try await git(repo, "rev-parse", "HEAD")
+            #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await s.run(["new", "Write a poem", "--project", "web", "--run"]).status == 0)
+            try await waitUntil("the agent's commit") {
+                try await s.run(["events", "1"]).stdout.contains("Committed the poem")
+            }
+            let clone = sim.home() + "/work/web/1-write-a-poem"
+            #expect(try await git(clone, "rev-parse", "HEAD") != start)
+            let r = try await s.run(["rewind", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("  kept refs/task-rewound/1/1 (1 commit, ") && r.stdout.contains("Add the poem) on the sprite"), "\(r.stdout)")
+            #expect(try await git(clone, "rev-parse", "HEAD") == start)
+            #expect(try await git(clone, "log", "-1", "--format=%s", "refs/task-rewound/1/1") == "Add the poem")
+            #expect(try await s.agent.status(1) == "backlog")
+        }
+    }
+}
