@@ -239,8 +239,17 @@ public final class TaskRunner: Sendable {
         if pullWhenDone && task.projectName == nil {
             throw TaskError.failed("#\(task.id) has no project, so there is no branch to pull")
         }
-        let site = try await self.site(sandbox, progress: progress)
-        let outcome = try await launch(task, site: site, mode: .fresh(prompt: task.prompt), progress: progress)
+        let outcome: LaunchOutcome
+        do {
+            let site = try await self.site(sandbox, progress: progress)
+            outcome = try await launch(task, site: site, mode: .fresh(prompt: task.prompt), progress: progress)
+        } catch {
+            // The account's limit on sprites: the task waits in the queue instead of failing.
+            guard let wait = SiteUnavailable.from(error) else { throw error }
+            let position = try store.requeue(id: taskID, sandbox: sandbox.rawValue, detail: wait.detail, notBefore: now() + wait.retryAfter)
+            try store.setPullWhenDone(id: taskID, pullWhenDone)
+            return .queued(position: position)
+        }
         try store.setPullWhenDone(id: taskID, pullWhenDone)
         return outcome
     }
@@ -428,8 +437,7 @@ public final class TaskRunner: Sendable {
     /// Whether a queued task waits while a slot is free (two reads; the claim itself is a write
     /// transaction, which every command need not take).
     public func mayStartQueued() -> Bool {
-        guard (try? store.firstQueued()) != nil else { return false }
-        return ((try? store.runningCount()) ?? .max) < (Int(setting("max_running")) ?? 4)
+        (try? store.hasStartableQueued(limit: Int(setting("max_running")) ?? 4)) == true
     }
 
     /// Starts queued tasks while slots are free; returns what it started. Each queued task is
@@ -440,11 +448,16 @@ public final class TaskRunner: Sendable {
         let limit = Int(setting("max_running")) ?? 4
         while let next = try? store.claimNextQueued(limit: limit) {
             do {
-                let site = try await site(for: next)
+                let site = try await self.site(for: next)
                 let outcome = try await start(next, site: site, mode: .fresh(prompt: next.prompt),
                                               agent: setting(site.agentSetting), progress: { _ in })
                 started.append((next.id, outcome))
             } catch {
+                if let wait = SiteUnavailable.from(error) {
+                    // Not now: back in the queue, tried again later; the tasks behind it wait too.
+                    _ = try? store.requeue(id: next.id, sandbox: next.sandbox ?? "local", detail: wait.detail, notBefore: now() + wait.retryAfter)
+                    break
+                }
                 _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)", cause: .system)
             }
         }

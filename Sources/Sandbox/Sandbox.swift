@@ -135,6 +135,9 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     /// The connection to a remote sandbox was lost before the command's exit status: it may or
     /// may not have run.
     case connectionLost(String)
+    /// The sandbox cannot take commands now but will later (a remote account's limit): why, and
+    /// after how many seconds to try again.
+    case unavailable(String, retryAfter: Double)
 
     public var description: String {
         switch self {
@@ -147,6 +150,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
             return message
         case .connectionLost(let reason):
             return "the connection to the sandbox was lost (\(reason))"
+        case .unavailable(let reason, _):
+            return reason
         }
     }
 }

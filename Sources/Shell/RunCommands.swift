@@ -50,7 +50,7 @@ struct Run: ParsableCommand, ShellCommand {
         let outcome = try runBlocking {
             try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
         }
-        ctx.out.line(RunReport.describe(taskID, outcome, on: kind))
+        ctx.out.line(RunReport.describe(taskID, outcome, on: kind, ctx: ctx))
         if case .started(_, _, let notes) = outcome {
             for note in notes { ctx.out.line("  " + note) }
         }
@@ -83,11 +83,17 @@ enum RunReport {
         ctx.out.line(ctx.style.yellow("#\(id) ⏸ \(task.statusDetail ?? "")") + ctx.style.dim(" · keys \(id) Enter · attach \(id)"))
     }
 
-    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, on kind: Site.Kind = .local) -> String {
+    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, on kind: Site.Kind = .local, ctx: CommandContext? = nil) -> String {
         let place = kind == .local ? "" : " on the \(kind.rawValue)"
-        return switch outcome {
-        case .started(let pane, let workdir, _): "#\(id) started\(place) in \(workdir) (pane \(pane))"
-        case .queued(let n): "#\(id) queued\(place) (\(n) waiting; max_running reached)"
+        switch outcome {
+        case .started(let pane, let workdir, _):
+            return "#\(id) started\(place) in \(workdir) (pane \(pane))"
+        case .queued(let n):
+            // Why it waits: a slot, or a sprite (the account's limit).
+            if let detail = (try? ctx?.store().task(id: id).statusDetail) ?? nil, detail.hasPrefix("waiting for a sprite") {
+                return "#\(id) queued\(place) (\(n) waiting; \(detail))"
+            }
+            return "#\(id) queued\(place) (\(n) waiting; max_running reached)"
         }
     }
 }
@@ -255,7 +261,7 @@ struct Retry: ParsableCommand, ShellCommand {
         RunReport.prepare(runner, ctx)
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
         let kind = Site.Kind(rawValue: (try? ctx.store().task(id: taskID).sandbox) ?? nil ?? "local") ?? .local
-        ctx.out.line(RunReport.describe(taskID, outcome, on: kind) + (resumed ? " — resuming its session" : " — fresh session"))
+        ctx.out.line(RunReport.describe(taskID, outcome, on: kind, ctx: ctx) + (resumed ? " — resuming its session" : " — fresh session"))
         RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
     }
 }

@@ -34,6 +34,7 @@ enum SpriteSite {
                 cache.save(home: sandbox.homeDirectory, id: id)
                 return site(sandbox, id: id)
             } catch let e as SpritesError {
+                if let (reason, after) = SpriteSandbox.limit(e) { throw SiteUnavailable(reason: reason, retryAfter: after) }
                 throw SpriteAccess.describe(e, ctx: ctx, name: name, tokenSource: found.source, notFound: nil)
             }
         }

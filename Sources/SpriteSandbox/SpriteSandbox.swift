@@ -190,7 +190,8 @@ public struct SpriteSandbox: Sandbox {
                 return try await client.exec(sprite, command)
             } catch let e as SpritesError {
                 attempt += 1
-                guard attempt < attempts, let delay = Self.retryDelay(e, attempt: attempt) else {
+                // The account's limit is not waited out here: the task waits in the queue instead.
+                guard attempt < attempts, Self.limit(e) == nil, let delay = Self.retryDelay(e, attempt: attempt) else {
                     throw Self.sandboxError(e, argv: command.argv)
                 }
                 try await Task.sleep(for: .seconds(delay))
@@ -217,7 +218,24 @@ public struct SpriteSandbox: Sandbox {
         case .api(let e) where e.status == 401:
             return .io("the Sprites API refused the token (401 unauthorized)")
         default:
+            if let (reason, after) = limit(error) { return .unavailable(reason, retryAfter: after) }
             return .io(error.description)
+        }
+    }
+
+    /// The account's limit on sprites at once, or on creating them (429 with a structured error,
+    /// spec §2): what to tell the user, and when to try again. Nil for any other error.
+    public static func limit(_ error: SpritesError) -> (reason: String, retryAfter: Double)? {
+        guard case .api(let api) = error, api.status == 429 else { return nil }
+        let after = max(api.retryAfterSeconds ?? 30, 1)
+        switch api.code {
+        case "concurrent_sprite_limit_exceeded":
+            let limit = api.limit.map { " (\($0))" } ?? ""
+            return ("the account's limit on sprites at once\(limit) is reached; trying again in \(Int(after)) s", after)
+        case "sprite_creation_rate_limited":
+            return ("creating sprites is rate-limited; trying again in \(Int(after)) s", after)
+        default:
+            return nil
         }
     }
 }

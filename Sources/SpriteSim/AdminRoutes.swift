@@ -36,6 +36,7 @@ struct AdminRoutes {
                 if let v = o["drop_on_pause"] as? Bool { f.dropOnPause = v }
                 if let v = o["token_revoked"] as? Bool { f.tokenRevoked = v }
                 if let v = o["control_refused"] as? Bool { f.controlRefused = v }
+                if o.keys.contains("max_sprites") { f.maxSprites = o["max_sprites"] as? Int }
             }
             store.setTimers(idle: Self.double(o["idle_to_warm"]), cold: Self.double(o["warm_to_cold"]))
             if let v = o["sprite_version"] as? String { state.versionBox.withLock { $0 = v } }
@@ -106,7 +107,7 @@ struct AdminRoutes {
         let t = store.timerValues
         return Reply.json(.ok, [
             "close_mode": f.closeMode.rawValue, "close_delay": f.closeDelay, "latency_ms": f.latencyMs,
-            "rate_limited": f.rateLimited, "retry_after": f.retryAfter, "attach_path_404": f.attachPath404,
+            "rate_limited": f.rateLimited, "retry_after": f.retryAfter, "max_sprites": f.maxSprites.map { $0 as Any } ?? NSNull(), "attach_path_404": f.attachPath404,
             "drop_on_pause": f.dropOnPause, "token_revoked": f.tokenRevoked, "control_refused": f.controlRefused,
             "idle_to_warm": t.idle, "warm_to_cold": t.cold, "sprite_version": state.spriteVersion,
         ])

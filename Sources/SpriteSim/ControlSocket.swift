@@ -43,7 +43,8 @@ struct ControlSocket {
     private func shouldUpgrade(_ req: Request, _ ctx: SimContext) async -> RouterShouldUpgrade {
         let name = param(ctx, "name")
         guard state.authorized(req.headers[.authorization]), !state.rateLimitPending("control"),
-              !state.faults.current.controlRefused, store.get(name) != nil else { return .dontUpgrade }
+              !state.faults.current.controlRefused, store.get(name) != nil,
+              !store.wouldExceedLimit(name, faults: state.faults.current) else { return .dontUpgrade }
         await state.roundTrip(ctx.channel)
         await noDelay(ctx.channel)
         await store.touch(name)

@@ -28,7 +28,7 @@ struct ExecSocket {
         let name = param(ctx, "name")
         let q = Query(req.uri.query)
         guard state.authorized(req.headers[.authorization]), !state.takeRateLimit("exec"),
-              store.get(name) != nil else { return .dontUpgrade }
+              store.get(name) != nil, !store.wouldExceedLimit(name, faults: state.faults.current) else { return .dontUpgrade }
         if let id = ctx.parameters.get("id") {
             guard !state.faults.current.attachPath404, store.session(name, id) != nil else { return .dontUpgrade }
         } else if let id = q.first("id") {

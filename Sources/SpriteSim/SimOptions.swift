@@ -71,6 +71,9 @@ public struct Faults: Sendable, Codable {
     /// The control channel (`/v1/sprites/{name}/control`, spec §4.8) is refused with 404, as by
     /// servers without it (spec §11 item 9).
     public var controlRefused = false
+    /// The account's limit on sprites at once (those not cold): creating one more is answered 429
+    /// `concurrent_sprite_limit_exceeded` (spec §2). Nil: no limit.
+    public var maxSprites: Int?
 
     public init() {}
 
@@ -78,5 +81,6 @@ public struct Faults: Sendable, Codable {
         case closeMode = "close_mode", closeDelay = "close_delay", latencyMs = "latency_ms"
         case rateLimited = "rate_limited", retryAfter = "retry_after", attachPath404 = "attach_path_404"
         case dropOnPause = "drop_on_pause", tokenRevoked = "token_revoked", controlRefused = "control_refused"
+        case maxSprites = "max_sprites"
     }
 }

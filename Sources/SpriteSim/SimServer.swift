@@ -87,7 +87,7 @@ public final class SpriteSimServer: Sendable {
 
     private func makeApplication(onPort: @escaping @Sendable (Int) -> Void) throws -> some ApplicationProtocol {
         let router = Router(context: SimContext.self)
-        router.add(middleware: SimMiddleware(state: state))
+        router.add(middleware: SimMiddleware(state: state, store: store))
         RESTRoutes(store: store, state: state).register(on: router)
         AdminRoutes(store: store, state: state).register(on: router)
         let wsRouter = Router(context: SimContext.self)
@@ -151,6 +151,7 @@ struct LifecycleService: Service {
 struct SimMiddleware: RouterMiddleware {
     typealias Context = SimContext
     let state: SimState
+    let store: SpriteStore
 
     func handle(_ request: Request, context: SimContext, next: (Request, SimContext) async throws -> Response) async throws -> Response {
         await state.roundTrip(context.channel)
@@ -164,6 +165,8 @@ struct SimMiddleware: RouterMiddleware {
                 if endpoint == "exec", request.method == .get, request.headers[.upgrade] == nil { endpoint = "sessions" }
                 if state.takeRateLimit(endpoint) {
                     response = Self.rateLimited(state.faults.current.retryAfter)
+                } else if let refusal = store.limitRefusal(path: path, faults: state.faults.current) {
+                    response = refusal
                 } else {
                     do { response = try await next(request, context) } catch let e as HTTPError {
                         response = Reply.error(e.status, e.body ?? e.status.reasonPhrase)

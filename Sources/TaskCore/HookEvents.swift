@@ -361,17 +361,12 @@ extension TaskStore {
         try listTasks(TaskFilter(status: .queued))
     }
 
-    /// The oldest queued task.
-    public func firstQueued() throws -> TaskRecord? {
-        try listTasks(TaskFilter(status: .queued, limit: 1)).first
-    }
-
-    /// Clears the pane of a task whose agent is gone (tmux reuses pane ids).
     /// The commit the task's branch started from at its first launch (nil without a git project).
     public func startCommit(taskID: Int64) throws -> String? {
         try read { db in try String.fetchOne(db, sql: "SELECT start_commit FROM tasks WHERE id = ?", arguments: [taskID]) }
     }
 
+    /// Clears the pane of a task whose agent is gone (tmux reuses pane ids).
     public func clearPane(id: Int64) throws {
         try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }
     }

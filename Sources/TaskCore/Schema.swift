@@ -230,9 +230,13 @@ public enum Schema {
                 try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('hook_events', ?)", arguments: [sequence])
             }
         }
-        m.registerMigration("v11-task-start-commit") { db in
-            // `rewind`: the commit a task's branch started from (its first launch's).
-            try db.execute(sql: "ALTER TABLE tasks ADD COLUMN start_commit TEXT")
+        m.registerMigration("v11-task-start-commit-and-wait") { db in
+            // `rewind`: the commit a task's branch started from (its first launch's). A queued
+            // task waiting for a sprite (the account's limit reached) is not tried before `not_before`.
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN start_commit TEXT;
+                ALTER TABLE tasks ADD COLUMN not_before REAL;
+                """)
         }
         return m
     }

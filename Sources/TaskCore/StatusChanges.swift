@@ -138,13 +138,39 @@ extension TaskStore {
         }
     }
 
+    /// Puts `id` back in the queue with `detail`, not to be tried before `notBefore` (a site that
+    /// will take it later); returns its place in the queue.
+    public func requeue(id: Int64, sandbox: String, detail: String, notBefore: Double) throws -> Int {
+        try write { db in
+            let task = try Self.fetchTask(db, id: id)
+            try db.execute(sql: "UPDATE tasks SET sandbox = ?, pane_id = NULL, not_before = ? WHERE id = ?",
+                           arguments: [sandbox, notBefore, id])
+            try Self.changeStatus(db, task, to: .queued, detail: detail, cause: .system)
+            return try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'queued' AND id <= ?", arguments: [id]) ?? 1
+        }
+    }
+
+    /// Whether a queued task may be tried now while fewer than `limit` agents run (two reads).
+    public func hasStartableQueued(limit: Int) throws -> Bool {
+        try read { db in
+            guard try Self.runningCount(db) < limit else { return false }
+            return try Self.startableQueued(db) != nil
+        }
+    }
+
+    static func startableQueued(_ db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db, sql: "SELECT id FROM tasks WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 1",
+            arguments: [now()])
+    }
+
     /// Takes the oldest queued task into a free slot, in one `BEGIN IMMEDIATE` transaction: of
     /// several processes that see a slot free up, exactly one gets each queued task.
     public func claimNextQueued(limit: Int) throws -> TaskRecord? {
         try write { db in
-            guard try Self.runningCount(db) < limit,
-                  let id = try Int64.fetchOne(db, sql: "SELECT id FROM tasks WHERE status = 'queued' ORDER BY id LIMIT 1")
-            else { return nil }
+            guard try Self.runningCount(db) < limit, let id = try Self.startableQueued(db) else { return nil }
+            try db.execute(sql: "UPDATE tasks SET not_before = NULL WHERE id = ?", arguments: [id])
             let task = try Self.fetchTask(db, id: id)
             try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: .system)
             return try Self.fetchTask(db, id: id)

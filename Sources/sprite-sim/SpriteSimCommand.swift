@@ -27,6 +27,7 @@ struct SpriteSimCommand: AsyncParsableCommand {
     @Option(help: "How many requests get 429 per endpoint in --rate-limit.") var rateLimitCount: Int = 1
     @Option(help: "Retry-After seconds with 429.") var retryAfter: Int = 1
     @Option(help: "Status for a duplicate sprite name (409 or 400).") var duplicateStatus: Int = 409
+    @Option(help: "The account's limit on sprites at once (running or warm): waking one more is refused with 429 concurrent_sprite_limit_exceeded.") var maxSprites: Int?
     @Flag(help: "Send session_info.session_id as an integer.") var integerSessionId = false
     @Flag(help: "Path-form attach answers 404 (forces the legacy ?id= form).") var attachPath404 = false
     @Flag(help: "Refuse the control channel (/v1/sprites/{name}/control answers 404), as servers without it do.") var noControl = false
@@ -54,6 +55,8 @@ struct SpriteSimCommand: AsyncParsableCommand {
         o.faults.retryAfter = retryAfter
         o.faults.attachPath404 = attachPath404
         o.faults.controlRefused = noControl
+        if let maxSprites, maxSprites < 0 { throw ValidationError("--max-sprites must be 0 or more") }
+        o.faults.maxSprites = maxSprites
         guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
         o.tlsCertificatePath = tlsCert
         o.tlsKeyPath = tlsKey

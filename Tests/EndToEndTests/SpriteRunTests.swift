@@ -160,6 +160,34 @@ struct SpriteRunTests {
         #expect(try await s.run(["stop", "3"]).status == 0)
     }
 
+    @Test func theAccountsLimitOnSpritesQueuesTheTaskUntilASpriteFreesUp() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "ok"]]))
+        defer { s.cleanUp() }
+        // Another sprite of the account is running, and the account allows one at a time.
+        let auth = "Authorization: Bearer \(sim.token)"
+        let other = try await runCommand(["curl", "-sS", "-H", auth, "-H", "Content-Type: application/json", "-d", #"{"name":"other"}"#,
+                                          sim.url + "/v1/sprites"])
+        #expect(other.status == 0 && other.stdout.contains("\"other\""), "\(other.stdout)")
+        let wake = try await runCommand(["curl", "-sS", "-X", "PUT", "-H", auth, "--data-binary", "awake",
+                                         sim.url + "/v1/sprites/other/fs/write?path=%2Ftmp%2Fawake"])
+        #expect(wake.status == 0, "\(wake.stderr)")
+        try await sim.admin("faults", #"{"max_sprites":1}"#)
+        #expect(try await s.run(["new", "Waits for a sprite"]).status == 0)
+        let r = try await s.run(["run", "1"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("#1 queued on the sprite (1 waiting; waiting for a sprite: the account's limit on sprites at once (1) is reached; trying again in 1 s)"),
+                "\(r.stdout)")
+        #expect(try await s.agent.status(1) == "queued")
+        // The other sprite goes away: the next command that looks starts the task.
+        #expect(try await runCommand(["curl", "-sS", "-X", "DELETE", "-H", auth, sim.url + "/v1/sprites/other"]).status == 0)
+        try await waitUntil("the queued task starts on a new sprite") {
+            _ = try await s.run(["list"])
+            return ["processing", "blocked", "done"].contains(try await s.agent.status(1))
+        }
+        try await s.agent.waitForStatus(1, "blocked", timeout: 30)
+    }
+
     /// Commands started on the sim's control channel so far.
     static func controlOperations(_ sim: SpriteSimProcess) async throws -> Int {
         let body = try await runCommand(["curl", "-sS", sim.url + "/_sim/control"]).stdout
