@@ -8,10 +8,8 @@ final class Repl {
     let editor: LineEditor
     let quiet: Bool
     var ctx: CommandContext { dispatcher.ctx }
-    /// The live tail of the hook log while the shell runs.
-    var liveFeed: Task<Void, Never>?
-    /// The sprite's live session while tasks run there.
-    var spriteFeed: Task<Void, Never>?
+    /// The runner's live streams (the local hook log, the sprite's) while the shell runs.
+    var live: LiveSession?
     /// Shows what is stored, whichever process stored it.
     var storeFeed: StoreFeed?
 
@@ -106,27 +104,9 @@ extension Repl {
         feed.start()
         // What this process stores is shown at once; what others store, within the feed's poll.
         runner.setListener { _ in feed.kick() }
-        spriteFeed = SpriteFeed.start(runner)
-        liveFeed = Task.detached {
-            while !Task.isCancelled {
-                do {
-                    // A tail ends by itself when the log is rotated: the next one reads the new file.
-                    let tail = try await runner.liveTail()
-                    for try await batch in tail.lines() {
-                        guard let last = batch.last else { continue }
-                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail)
-                    }
-                    for notice in runner.takeNotices() { Console.shared.printAbove("task: " + notice) }
-                    continue
-                } catch is HookLogMoved {
-                    continue
-                } catch {
-                    if Task.isCancelled { return }
-                    Console.shared.printAbove("task: hook log: \(error); retrying")
-                }
-                try? await Task.sleep(for: .seconds(1))
-            }
-        }
+        let session = LiveSession(runner: runner, say: { Console.shared.printAbove($0) })
+        live = session
+        session.start()
     }
 }
 
@@ -134,14 +114,7 @@ extension Repl {
     /// Ends the live tail (its `tail` process) before the shell exits.
     func stopLiveFeed() {
         storeFeed?.stop()
-        let feeds = [liveFeed, spriteFeed].compactMap { $0 }
-        feeds.forEach { $0.cancel() }
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            for feed in feeds { _ = await feed.value }
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 1)
+        live?.stop()
     }
 }
 
@@ -160,68 +133,5 @@ enum DebugTicker {
             }
         }
         thread.start()
-    }
-}
-
-/// The sprite's live session: while any task is queued or running on the sprite, one stream
-/// tails the sprite's hook log from the stored offset and stores what it reads. When the stream
-/// drops (network, a pause, a fault) it reconnects with backoff and jitter and resumes from the
-/// stored offset, so every event is stored exactly once. Its state changes are one line each above
-/// the prompt: `sprite: live`, `sprite: reconnecting… (reason)`.
-enum SpriteFeed {
-    static func start(_ runner: TaskRunner) -> Task<Void, Never>? {
-        guard runner.hasSprite else { return nil }
-        let store = runner.store
-        return Task.detached {
-            // `run --pull` tasks that ended while no shell was open (a one-shot command stored their end).
-            for line in await runner.pullFinished() { Console.shared.printAbove(line) }
-            var failures = 0
-            var needsCatchUp = true
-            var state = "idle"
-            func announce(_ new: String, _ text: String) {
-                guard new != state else { return }
-                state = new
-                Console.shared.printAbove(text)
-            }
-            while !Task.isCancelled {
-                guard ((try? store.activeCount(sandbox: Site.Kind.sprite.rawValue)) ?? 0) > 0 else {
-                    state = "idle"
-                    try? await Task.sleep(for: .milliseconds(250))
-                    continue
-                }
-                var reason = "the stream ended"
-                var source: String?
-                do {
-                    let site = try await runner.site(.sprite)
-                    source = site.source
-                    // After a drop the stored state still names the file; after a tail that ended
-                    // by itself (the log moved), catch up first so the next one reads the new file.
-                    let tail = try await runner.liveTail(site: site, catchUp: needsCatchUp)
-                    for try await batch in tail.lines() {
-                        guard let last = batch.last else {
-                            runner.setLive(site.source, true)
-                            failures = 0
-                            announce("live", "sprite: live")
-                            for line in await runner.reconcile(site: site) { Console.shared.printAbove(line) }
-                            continue
-                        }
-                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
-                        if batch.contains(where: { $0.record.event == "AgentExit" }) {
-                            for line in await runner.pullFinished() { Console.shared.printAbove(line) }
-                        }
-                    }
-                    needsCatchUp = true
-                } catch {
-                    reason = "\(error)"
-                    needsCatchUp = error is HookLogMoved
-                }
-                if let source { runner.setLive(source, false) }
-                if Task.isCancelled { return }
-                announce("reconnecting", "sprite: reconnecting… (\(reason))")
-                failures += 1
-                let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
-                try? await Task.sleep(for: .seconds(backoff))
-            }
-        }
     }
 }

@@ -1,0 +1,125 @@
+import Foundation
+import Synchronization
+import TaskCore
+
+/// What a shell keeps running while it is open: a tail of the local hook log, and the sprite's
+/// live session — while any task is queued or running on the sprite, one stream tails its hook
+/// log from the stored offset and stores what it reads; when the stream drops (network, a pause,
+/// a fault) it reconnects with backoff and jitter and resumes from the stored offset, so every
+/// event is stored exactly once. What it has to tell the user (`sprite: live`,
+/// `sprite: reconnecting… (reason)`, a pulled branch, a notice) goes to `say`, one line each;
+/// the shell prints those above its prompt. Events themselves reach the screen from the store.
+public final class LiveSession: Sendable {
+    let runner: TaskRunner
+    let say: @Sendable (String) -> Void
+    private let running = Mutex<[Task<Void, Never>]>([])
+
+    public init(runner: TaskRunner, say: @escaping @Sendable (String) -> Void) {
+        self.runner = runner
+        self.say = say
+    }
+
+    public func start() {
+        var tasks = [localTail()]
+        if runner.hasSprite { tasks.append(spriteStream()) }
+        running.withLock { $0 += tasks }
+    }
+
+    /// Ends the streams (and the processes they run), waiting up to `timeout` for them.
+    public func stop(timeout: Double = 1) {
+        let tasks = running.withLock { current in
+            defer { current.removeAll() }
+            return current
+        }
+        tasks.forEach { $0.cancel() }
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            for task in tasks { _ = await task.value }
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + timeout)
+    }
+
+    /// Tails the local hook log: each event is stored (with its status change); finished tasks
+    /// free slots for queued ones. A tail ends by itself when the log is rotated: the next one
+    /// reads the new file.
+    func localTail() -> Task<Void, Never> {
+        let (runner, say) = (self.runner, self.say)
+        return Task.detached {
+            while !Task.isCancelled {
+                do {
+                    let tail = try await runner.liveTail()
+                    for try await batch in tail.lines() {
+                        guard let last = batch.last else { continue }
+                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail)
+                    }
+                    for notice in runner.takeNotices() { say("task: " + notice) }
+                    continue
+                } catch is HookLogMoved {
+                    continue
+                } catch {
+                    if Task.isCancelled { return }
+                    say("task: hook log: \(error); retrying")
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// The sprite's stream, reconnecting on its own.
+    func spriteStream() -> Task<Void, Never> {
+        let (runner, say) = (self.runner, self.say)
+        let store = runner.store
+        return Task.detached {
+            // `run --pull` tasks that ended while no shell was open (a one-shot command stored their end).
+            for line in await runner.pullFinished() { say(line) }
+            var failures = 0
+            var needsCatchUp = true
+            var state = "idle"
+            func announce(_ new: String, _ text: String) {
+                guard new != state else { return }
+                state = new
+                say(text)
+            }
+            while !Task.isCancelled {
+                guard ((try? store.activeCount(sandbox: Site.Kind.sprite.rawValue)) ?? 0) > 0 else {
+                    state = "idle"
+                    try? await Task.sleep(for: .milliseconds(250))
+                    continue
+                }
+                var reason = "the stream ended"
+                var source: String?
+                do {
+                    let site = try await runner.site(.sprite)
+                    source = site.source
+                    // After a drop the stored state still names the file; after a tail that ended
+                    // by itself (the log moved), catch up first so the next one reads the new file.
+                    let tail = try await runner.liveTail(site: site, catchUp: needsCatchUp)
+                    for try await batch in tail.lines() {
+                        guard let last = batch.last else {
+                            runner.setLive(site.source, true)
+                            failures = 0
+                            announce("live", "sprite: live")
+                            for line in await runner.reconcile(site: site) { say(line) }
+                            continue
+                        }
+                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
+                        if batch.contains(where: { $0.record.event == "AgentExit" }) {
+                            for line in await runner.pullFinished() { say(line) }
+                        }
+                    }
+                    needsCatchUp = true
+                } catch {
+                    reason = "\(error)"
+                    needsCatchUp = error is HookLogMoved
+                }
+                if let source { runner.setLive(source, false) }
+                if Task.isCancelled { return }
+                announce("reconnecting", "sprite: reconnecting… (\(reason))")
+                failures += 1
+                let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
+                try? await Task.sleep(for: .seconds(backoff))
+            }
+        }
+    }
+}
