@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // C shims for variadic / macro-heavy C APIs.
@@ -56,7 +59,7 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["AgentHooks"], swiftSettings: strict),
 
         // Ties tasks to sandboxes: launch, ingestion, status changes, queue.
-        .target(name: "Runner", dependencies: ["TaskCore", "Sandbox"], swiftSettings: strict),
+        .target(name: "Runner", dependencies: ["TaskCore", "Sandbox", "AgentHooks"], swiftSettings: strict),
 
         // Sprites API client: REST over libcurl, exec over WebSocket.
         .target(
@@ -64,6 +67,8 @@ let package = Package(
             dependencies: [
                 "CCurl",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -83,6 +88,9 @@ let package = Package(
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -94,7 +102,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "TaskCore", "Runner", "Sandbox", "Sprites", "SpriteSandbox", "CLineEdit",
+                "TaskCore", "Runner", "Sandbox", "Sprites", "SpriteSandbox", "CLineEdit", "AgentHooks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -114,10 +122,14 @@ let package = Package(
         .executableTarget(name: "sprites-bench", dependencies: ["Sprites"], swiftSettings: strict),
 
         .testTarget(name: "AgentHooksTests", dependencies: ["AgentHooks"], swiftSettings: strict),
-        .testTarget(name: "TaskCoreTests", dependencies: ["TaskCore"], swiftSettings: strict),
+        .testTarget(
+            name: "TaskCoreTests",
+            dependencies: ["TaskCore", "AgentHooks", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TaskCore"], swiftSettings: strict),
-        .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox"], swiftSettings: strict),
+        .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["TaskCore", "Sandbox", "AgentHooks"],
