@@ -5,7 +5,8 @@ import PackageDescription
 //   task (executable) → Shell → Runner → {TaskCore, Sandbox} → AgentHooks
 //   Shell → CLineEdit (libedit shim), SpriteSandbox → {Sandbox, Sprites}
 //   Sprites (knows nothing of tasks) → CCurl (libcurl shim), WSClient
-//   sprite-sim (executable) → SpriteSim (Hummingbird server) → Sandbox (its process launcher)
+//   sprite-sim (executable) → SpriteSim (Hummingbird server) → Processes (the process launcher, a leaf)
+//   Sandbox, Runner, Shell → Processes
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -55,11 +56,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The process launcher (posix_spawn, pipes pumped with poll): a leaf.
+        .target(name: "Processes", swiftSettings: strict),
+
         // Where agents run: the Sandbox protocol, the local sandbox, tmux, hook-log tailing.
-        .target(name: "Sandbox", dependencies: ["AgentHooks"], swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["AgentHooks", "Processes"], swiftSettings: strict),
 
         // Ties tasks to sandboxes: launch, ingestion, status changes, queue.
-        .target(name: "Runner", dependencies: ["TaskCore", "Sandbox", "AgentHooks"], swiftSettings: strict),
+        .target(name: "Runner", dependencies: ["TaskCore", "Sandbox", "AgentHooks", "Processes"], swiftSettings: strict),
 
         // Sprites API client: REST over libcurl, exec over WebSocket.
         .target(
@@ -83,7 +87,7 @@ let package = Package(
         .target(
             name: "SpriteSim",
             dependencies: [
-                "Sandbox",
+                "Processes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -102,7 +106,7 @@ let package = Package(
         .target(
             name: "Shell",
             dependencies: [
-                "TaskCore", "Runner", "Sandbox", "Sprites", "SpriteSandbox", "CLineEdit", "AgentHooks",
+                "TaskCore", "Runner", "Sandbox", "Sprites", "SpriteSandbox", "CLineEdit", "AgentHooks", "Processes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -132,7 +136,7 @@ let package = Package(
         .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["TaskCore", "Sandbox", "AgentHooks"],
+            dependencies: ["TaskCore", "Sandbox", "AgentHooks", "Processes"],
             swiftSettings: strict
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import Processes
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -29,15 +30,20 @@ public struct LocalSandbox: Sandbox {
 
     // MARK: - Commands
 
+    /// A pipe; a failure is a ``SandboxError``.
+    static func makePipe() throws -> (read: Int32, write: Int32) {
+        do { return try Native.makePipe() } catch let failure as ProcessFailure { throw SandboxError.io(failure.description) }
+    }
+
     /// Runs a local process; see ``Sandbox/run(_:cwd:env:stdin:)``.
     public func run(_ argv: [String], cwd: String?, env: [String: String], stdin: Data?) async throws -> CommandResult {
         let environment = baseEnvironment.merging(env) { _, new in new }
         guard let executable = Self.resolve(argv.first ?? "", path: environment["PATH"]) else {
             return CommandResult(status: 127, stderr: Data("\(argv.first ?? ""): command not found\n".utf8))
         }
-        let output = try Native.makePipe()
-        let errors = try Native.makePipe()
-        let input = try stdin.map { _ in try Native.makePipe() }
+        let output = try Self.makePipe()
+        let errors = try Self.makePipe()
+        let input = try stdin.map { _ in try Self.makePipe() }
         let child: ChildProcess
         do {
             child = try ChildProcess.spawn(
@@ -51,7 +57,7 @@ public struct LocalSandbox: Sandbox {
             return CommandResult(status: 127, stderr: Data("\(argv[0]): \(failure.message)\n".utf8))
         } catch {
             [output.read, errors.read, input?.write].compactMap { $0 }.forEach { close($0) }
-            throw error
+            throw (error as? ProcessFailure).map { SandboxError.io($0.description) } ?? error
         }
         let inputPlan = input.map { (fd: $0.write, data: stdin ?? Data()) }
         return await withTaskCancellationHandler {
@@ -79,8 +85,8 @@ public struct LocalSandbox: Sandbox {
             return stream
         }
         do {
-            let output = try Native.makePipe()
-            let errors = try Native.makePipe()
+            let output = try Self.makePipe()
+            let errors = try Self.makePipe()
             let child: ChildProcess
             do {
                 child = try ChildProcess.spawn(

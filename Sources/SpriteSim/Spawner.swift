@@ -1,5 +1,5 @@
 import Foundation
-import Sandbox
+import Processes
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import AgentHooks
 import Foundation
+import Processes
 import Sandbox
 import Testing
 

@@ -6,7 +6,7 @@ import Darwin
 #endif
 
 /// A child process started with `posix_spawn`: the one process launcher of the package (the local
-/// sandbox and sprite-sim use it).
+/// sandbox, sprite-sim and the runner's hooks use it). A leaf module: it knows nothing of tasks or hooks.
 ///
 /// Reaping and signalling are coordinated so a signal never reaches a recycled pid: the exit is
 /// first observed without reaping (`waitid(WNOWAIT)`), then reaped under the lock that
@@ -60,9 +60,9 @@ public final class ChildProcess: @unchecked Sendable {
         }
         if let closeFrom = Native.addCloseFrom { _ = closeFrom(&actions, 3) }
         if let cwd {
-            guard let addChdir = Native.addChdir else { throw SandboxError.io("posix_spawn cannot change directory here") }
+            guard let addChdir = Native.addChdir else { throw ProcessFailure("posix_spawn cannot change directory here") }
             let code = cwd.withCString { addChdir(&actions, $0) }
-            guard code == 0 else { throw SandboxError.io("chdir \(cwd): \(String(cString: strerror(code)))") }
+            guard code == 0 else { throw ProcessFailure("chdir \(cwd): \(String(cString: strerror(code)))") }
         }
 
         var attributes = posix_spawnattr_t()
@@ -140,6 +140,12 @@ public final class ChildProcess: @unchecked Sendable {
     }
 }
 
+/// A system call of the launcher failed (a pipe, a working directory).
+public struct ProcessFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// `posix_spawn` refused to start the program.
 public struct SpawnFailure: Error {
     public let code: Int32
@@ -175,9 +181,9 @@ public enum Native {
     public static func makePipe() throws -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         if let pipe2 {
-            guard pipe2(&fds, O_CLOEXEC) == 0 else { throw SandboxError.io("pipe: \(String(cString: strerror(errno)))") }
+            guard pipe2(&fds, O_CLOEXEC) == 0 else { throw ProcessFailure("pipe: \(String(cString: strerror(errno)))") }
         } else {
-            guard pipe(&fds) == 0 else { throw SandboxError.io("pipe: \(String(cString: strerror(errno)))") }
+            guard pipe(&fds) == 0 else { throw ProcessFailure("pipe: \(String(cString: strerror(errno)))") }
             _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
             _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
         }

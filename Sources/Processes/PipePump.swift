@@ -7,17 +7,23 @@ import Darwin
 
 /// Moves bytes between this process and a child's pipes with `poll`, all at once, so neither side
 /// ever waits on a full pipe (no deadlock on big output or big input). Blocking; run it on its own thread.
-struct PipePump {
+public struct PipePump {
     /// Our end of the child's stdin, and what to write to it; closed when everything is written.
-    var input: (fd: Int32, data: Data)?
+    public var input: (fd: Int32, data: Data)?
     /// Our ends of the child's output pipes; each is closed at end-of-file.
-    var outputs: [Int32]
+    public var outputs: [Int32]
     /// Called with every chunk read, and the index in `outputs` it came from.
-    var onRead: (Int, [UInt8]) -> Void
+    public var onRead: (Int, [UInt8]) -> Void
 
     static let chunkSize = 64 * 1024
 
-    mutating func run() {
+    public init(input: (fd: Int32, data: Data)?, outputs: [Int32], onRead: @escaping (Int, [UInt8]) -> Void) {
+        self.input = input
+        self.outputs = outputs
+        self.onRead = onRead
+    }
+
+    public mutating func run() {
         var open = outputs.map { _ in true }
         var written = 0
         var inputFD = input?.fd ?? -1
