@@ -16,7 +16,7 @@ public enum StartupScreen {
     /// The most telling line of `screen` (a pane's text), trimmed of box-drawing and selection marks;
     /// "(a blank screen)" when it shows nothing.
     public static func tellingLine(_ screen: String) -> String {
-        let all = screen.split(separator: "\n").map(clean).filter { !$0.isEmpty }
+        let all = lines(screen)
         guard !all.isEmpty else { return "(a blank screen)" }
         let content = all.filter { line in !footers.contains { line.lowercased().contains($0) } }
         let lines = content.isEmpty ? all : content
@@ -25,6 +25,11 @@ public enum StartupScreen {
         }
         return DisplayText.oneLine(lines[0], limit: 120)
     }
+
+    /// Whether `screen` shows nothing yet: an agent still starting, not one held by a screen.
+    public static func isBlank(_ screen: String) -> Bool { lines(screen).isEmpty }
+
+    static func lines(_ screen: String) -> [String] { screen.split(separator: "\n").map(clean).filter { !$0.isEmpty } }
 
     static func clean(_ line: Substring) -> String {
         let frame: Set<Character> = ["│", "╭", "╮", "╰", "╯", "─", "┃", "━", "❯", ">", "|", "·"]
@@ -42,7 +47,9 @@ extension TaskRunner {
     /// hook since is held by a screen — a question about an API key, release notes, an MCP
     /// approval, an expired login. Its pane is read and the task becomes `blocked` with "agent
     /// waiting at start-up: <the screen's telling line>"; a later screen updates the quotation.
-    /// The agent's first hook moves the task on as usual. Returns the tasks it changed.
+    /// The agent's first hook moves the task on as usual. A pane that is still blank is an agent
+    /// slow to start (a loaded machine), not a screen: it gets a second `start_timeout` before
+    /// "(a blank screen)" is reported. Returns the tasks it changed.
     @discardableResult
     public func watchStartups(now: Double = Date().timeIntervalSince1970) async -> [Int64] {
         var changed = await releaseInterruptedLaunches(now: now)
@@ -57,6 +64,7 @@ extension TaskRunner {
             let last = try? store.lastEvent(taskID: task.id)
             if let last, last.receivedAt >= started { continue }
             guard let site = try? await site(for: task), let screen = try? await site.tmux.capturePane(pane: pane) else { continue }
+            if StartupScreen.isBlank(screen) && now - started < 2 * timeout { continue }
             let detail = "\(StatusMachine.startupWaitPrefix): \(StartupScreen.tellingLine(screen))"
             if (try? store.setStatusIfQuiet(
                 id: task.id, expecting: [.processing, .blocked], lastEventID: last?.id, to: .blocked, detail: detail,
@@ -103,15 +111,25 @@ extension TaskRunner {
             await watchStartups()
             return try store.task(id: taskID)
         }
+        // Here: hooks are polled until `start_timeout`, then the screen is looked at until it shows
+        // something (or the blank screen's second timeout passes).
         let deadline = Date().addingTimeInterval(timeout)
-        while timeout > 0 && Date() < deadline {
+        while timeout > 0 {
             let task = try store.task(id: taskID)
             guard task.status.isActive, let started = task.startedAt else { return task }
             try await catchUp(for: task)
             if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
+            if Date() >= deadline {
+                await watchStartups()
+                let now = try store.task(id: taskID)
+                if now.status == .processing && now.statusDetail == nil && Date().timeIntervalSince1970 < started + 2 * timeout {
+                    try await Task.sleep(for: .milliseconds(200))
+                    continue
+                }
+                return now
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
-        await watchStartups()
         return try store.task(id: taskID)
     }
 

@@ -74,7 +74,7 @@ struct FirstRunTests {
         let began = Date()
         let r = try await a.run(["new", "Held", "--run"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(Date().timeIntervalSince(began) < 2 + 2 + 3, "said within start_timeout + 2 s (plus the launch)")
+        #expect(Date().timeIntervalSince(began) < 2 * 2 + 3, "said within two start_timeouts (a blank screen gets a second) plus the launch")
         #expect(r.stdout.contains("#1 ⏸ agent waiting at start-up: New MCP server found in .mcp.json: github"), "\(r.stdout)")
         let task = try await a.task(1)
         #expect(task["status"] as? String == "blocked")
@@ -83,6 +83,19 @@ struct FirstRunTests {
         #expect(try await a.run(["keys", "1", "Enter"]).status == 0)
         try await a.waitForStatus(1, "done")
         #expect(try await a.eventNames(1).first == "SessionStart")
+    }
+
+    @Test func anAgentSlowToDrawIsNotTakenForABlankScreen() async throws {
+        var setup = AgentEnv(scenario: scenario([["text": "Through.", "exit_code": 0]]))
+        setup.env.extraEnvironment["FAKE_CLAUDE_STARTUP_MS"] = "3000"
+        setup.env.extraEnvironment["FAKE_CLAUDE_EXTRA_SCREEN"] = "Release notes: what's new in 2.9\n\nPress Enter to continue"
+        let a = setup
+        defer { a.cleanUp() }
+        #expect(try await a.run(["config", "set", "start_timeout", "2"]).status == 0)
+        let r = try await a.run(["new", "Slow", "--run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("#1 ⏸ agent waiting at start-up: Release notes: what's new in 2.9"), "\(r.stdout)")
+        #expect(!r.stdout.contains("(a blank screen)"), "\(r.stdout)")
     }
 
     @Test func aDyingAgentsLastWordsAreKept() async throws {
