@@ -98,8 +98,8 @@ def main():
         open(log_path, "ab").close()
 
         pid, fd, screen = open_shell(opts.bin, env)
-        if not screen.wait(lambda: b"sprite: live" in screen.text, 20):
-            sys.exit("the shell never said 'sprite: live'; output was:\n" + screen.text.decode(errors="replace"))
+        if not screen.wait(lambda: b": live" in screen.text, 20):
+            sys.exit("the shell never said 'sprite NAME: live'; output was:\n" + screen.text.decode(errors="replace"))
         rng = random.Random(7)
         log = open(log_path, "ab")
 

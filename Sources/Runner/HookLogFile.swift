@@ -76,7 +76,7 @@ extension TaskRunner {
     /// The generation of `site`'s hook source that reads `file`: the stored one while it is the
     /// same file, else the next one (a file task rotated away is no surprise; one replaced or
     /// truncated by hand is said once, by the process that notices).
-    func generation(of site: Site, file: HookLogFile, known: HookSourceState? = nil) throws -> HookSourceState {
+    func generation(of site: any Site, file: HookLogFile, known: HookSourceState? = nil) throws -> HookSourceState {
         let state = try known ?? store.hookSource(site.source)
         guard let recorded = state.fileID else {
             try store.setHookFile(source: site.source, generation: state.generation, fileID: file.id)
@@ -93,7 +93,7 @@ extension TaskRunner {
     }
 
     /// Rotates `site`'s hook log when everything in it is stored and it is past ``rotateBytes``.
-    func rotateIfDue(_ site: Site, file known: HookLogFile? = nil) async throws {
+    func rotateIfDue(_ site: any Site, file known: HookLogFile? = nil) async throws {
         let state = try store.hookSource(site.source)
         guard let id = state.fileID, state.offset >= rotateBytes else { return }
         if let known, known.id != id || known.size != state.offset { return }
@@ -103,7 +103,7 @@ extension TaskRunner {
 
     /// The local site's rotation (from the synchronous catch-up): the same steps as
     /// ``HookLogFile/rotateScript``, with system calls.
-    func rotateIfDue(_ site: Site) throws {
+    func rotateIfDue(_ site: any Site) throws {
         let log = site.hookLog
         var info = stat()
         guard stat(log, &info) == 0 else { return }
@@ -146,7 +146,7 @@ extension TaskRunner {
     /// Stores what a read (``HookLogFile/readFragment(_:from:waitingFor:seconds:)`` run at the end
     /// of another command) brought from `site`'s log past `state`; a read of another file (the
     /// log was rotated meanwhile) or one that failed is followed by a catch-up.
-    func ingest(read: CommandResult, of site: Site, from state: HookSourceState) async throws {
+    func ingest(read: CommandResult, of site: any Site, from state: HookSourceState) async throws {
         guard let found = try? HookLogFile.parse(read, path: site.hookLog), found.file.id == state.fileID else {
             try await catchUp(site: site)
             return

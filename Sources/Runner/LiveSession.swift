@@ -2,12 +2,12 @@ import Foundation
 import Synchronization
 import TaskCore
 
-/// What a shell keeps running while it is open: a tail of the local hook log, and the sprite's
-/// live session — while any task is queued or running on the sprite, one stream tails its hook
-/// log from the stored offset and stores what it reads; when the stream drops (network, a pause,
+/// What a shell keeps running while it is open: a tail of the local hook log, and the live
+/// session over the pool of sprites — while any task is queued or running on a sprite, one
+/// stream tails that sprite's hook log from the stored offset and stores what it reads; when the stream drops (network, a pause,
 /// a fault) it reconnects with backoff and jitter and resumes from the stored offset, so every
-/// event is stored exactly once. What it has to tell the user (`sprite: live`,
-/// `sprite: reconnecting… (reason)`, a pulled branch, a notice) goes to `say`, one line each;
+/// event is stored exactly once. What it has to tell the user (`sprite NAME: live`,
+/// `sprite NAME: reconnecting… (reason)`, a pulled branch, a notice) goes to `say`, one line each;
 /// the shell prints those above its prompt. Events themselves reach the screen from the store.
 public final class LiveSession: Sendable {
     let runner: TaskRunner
@@ -21,7 +21,7 @@ public final class LiveSession: Sendable {
 
     public func start() {
         var tasks = [localTail()]
-        if runner.hasSprite { tasks.append(spriteStream()) }
+        if runner.hasSprite { tasks.append(spriteStreams()) }
         running.withLock { $0 += tasks }
     }
 
@@ -66,60 +66,84 @@ public final class LiveSession: Sendable {
         }
     }
 
-    /// The sprite's stream, reconnecting on its own.
-    func spriteStream() -> Task<Void, Never> {
+    /// One stream per sprite of the pool with tasks placed on it, each reconnecting on its own;
+    /// a stream ends when its sprite has no task left, and starts again when one is placed there.
+    func spriteStreams() -> Task<Void, Never> {
         let (runner, say) = (self.runner, self.say)
         let store = runner.store
         return Task.detached {
             // `run --pull` tasks that ended while no shell was open (a one-shot command stored their end).
             for line in await runner.pullFinished() { say(line) }
-            var failures = 0
-            var needsCatchUp = true
-            var state = "idle"
-            func announce(_ new: String, _ text: String) {
-                guard new != state else { return }
-                state = new
-                say(text)
-            }
-            while !Task.isCancelled {
-                guard ((try? store.activeCount(sandbox: Site.Kind.sprite.rawValue)) ?? 0) > 0 else {
-                    state = "idle"
-                    try? await Task.sleep(for: .milliseconds(250))
-                    continue
-                }
-                var reason = "the stream ended"
-                var source: String?
-                do {
-                    let site = try await runner.site(.sprite)
-                    source = site.source
-                    // After a drop the stored state still names the file; after a tail that ended
-                    // by itself (the log moved), catch up first so the next one reads the new file.
-                    let tail = try await runner.liveTail(site: site, catchUp: needsCatchUp)
-                    for try await batch in tail.lines() {
-                        guard let last = batch.last else {
-                            runner.setLive(site.source, true)
-                            failures = 0
-                            announce("live", "sprite: live")
-                            for line in await runner.reconcile(site: site) { say(line) }
-                            continue
-                        }
-                        try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
-                        if batch.contains(where: { $0.record.event == "AgentExit" }) {
-                            for line in await runner.pullFinished() { say(line) }
+            let streaming = Streaming()
+            await withTaskGroup(of: Void.self) { group in
+                while !Task.isCancelled {
+                    let active = (try? store.activeSites(sandbox: SiteKind.sprite.rawValue)) ?? [:]
+                    for name in active.keys.sorted() where streaming.names.withLock({ $0.insert(name).inserted }) {
+                        group.addTask {
+                            await Self.spriteStream(name, runner: runner, say: say)
+                            streaming.names.withLock { _ = $0.remove(name) }
                         }
                     }
-                    needsCatchUp = true
-                } catch {
-                    reason = "\(error)"
-                    needsCatchUp = error is HookLogMoved
+                    try? await Task.sleep(for: .milliseconds(250))
                 }
-                if let source { runner.setLive(source, false) }
-                if Task.isCancelled { return }
-                announce("reconnecting", "sprite: reconnecting… (\(reason))")
-                failures += 1
-                let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
-                try? await Task.sleep(for: .seconds(backoff))
+                group.cancelAll()
             }
         }
     }
+
+    /// The stream of sprite `name`'s hook log while tasks are placed there: after a drop it
+    /// reconnects with backoff and jitter, saying so (`sprite NAME: reconnecting… (reason)`, then
+    /// `sprite NAME: live`).
+    static func spriteStream(_ name: String, runner: TaskRunner, say: @escaping @Sendable (String) -> Void) async {
+        let store = runner.store
+        var failures = 0
+        var needsCatchUp = true
+        var state = "idle"
+        func announce(_ new: String, _ text: String) {
+            guard new != state else { return }
+            state = new
+            say("sprite \(name): " + text)
+        }
+        while !Task.isCancelled {
+            guard ((try? store.activeSites(sandbox: SiteKind.sprite.rawValue)[name]) ?? 0) > 0 else { return }
+            var reason = "the stream ended"
+            var source: String?
+            do {
+                let site = try await runner.site(named: name)
+                source = site.source
+                // After a drop the stored state still names the file; after a tail that ended
+                // by itself (the log moved), catch up first so the next one reads the new file.
+                let tail = try await runner.liveTail(site: site, catchUp: needsCatchUp)
+                for try await batch in tail.lines() {
+                    guard let last = batch.last else {
+                        runner.setLive(site.source, true)
+                        failures = 0
+                        announce("live", "live")
+                        for line in await runner.reconcile(site: site) { say(line) }
+                        continue
+                    }
+                    try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
+                    if batch.contains(where: { $0.record.event == "AgentExit" }) {
+                        for line in await runner.pullFinished() { say(line) }
+                    }
+                }
+                needsCatchUp = true
+            } catch {
+                reason = "\(error)"
+                needsCatchUp = error is HookLogMoved
+            }
+            if let source { runner.setLive(source, false) }
+            if Task.isCancelled { return }
+            guard ((try? store.activeSites(sandbox: SiteKind.sprite.rawValue)[name]) ?? 0) > 0 else { return }
+            announce("reconnecting", "reconnecting… (\(reason))")
+            failures += 1
+            let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
+            try? await Task.sleep(for: .seconds(backoff))
+        }
+    }
+}
+
+/// The sprites whose stream runs.
+private final class Streaming: Sendable {
+    let names = Mutex<Set<String>>([])
 }

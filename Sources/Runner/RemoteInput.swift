@@ -9,7 +9,7 @@ import TaskCore
 /// bringing back the lines it read — polling would cost a round trip a look.
 struct RemoteInput {
     let runner: TaskRunner
-    let site: Site
+    let site: any Site
 
     func send(_ task: TaskRecord, text: String, timeout: Double) async throws -> TaskRunner.SendOutcome {
         guard task.status.isActive, let pane = task.paneID else {

@@ -11,7 +11,7 @@ import TaskCore
 /// that is two commands instead of fourteen.
 struct RemoteLaunch {
     let runner: TaskRunner
-    let site: Site
+    let site: any Site
 
     /// What one look at the site found.
     struct Probe {
@@ -39,7 +39,7 @@ struct RemoteLaunch {
         let state = TrustConfig.stateFile(in: site.sandbox)
         let r = try await site.sandbox.probe(["sh", "-c", Self.probeScript, "sh", agent, mirror ?? "", site.hookScript, site.hookLog, state])
         guard r.status == 0 else {
-            throw TaskError.failed("cannot look at the \(site.kind.rawValue): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw TaskError.failed("cannot look at \(site.label): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         var p = Probe(agentPath: nil, tips: [], hookCurrent: false, logExists: false, stateDocument: nil)
         let wantedHook = Self.cksum(Data(HookScript.text.utf8))
@@ -74,7 +74,7 @@ struct RemoteLaunch {
             let top = try await runner.local.sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
             guard top.status == 0 else {
                 throw TaskError.failed(
-                    "project \(projectName) (\(project.path)) is not a git repository, so it cannot be sent to the \(site.kind.rawValue); run it with --sandbox local")
+                    "project \(projectName) (\(project.path)) is not a git repository, so it cannot be sent to \(site.label); run it with --sandbox local")
             }
             projectRoot = (projectName, top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -101,7 +101,7 @@ struct RemoteLaunch {
 
     func agentMissing(_ agent: String) -> TaskError {
         TaskError.failed(
-            "the agent command '\(agent)' was not found on the \(site.kind.rawValue); install it there or set: config set \(site.agentSetting) <command>")
+            "the agent command '\(agent)' was not found on \(site.label); install it there or set: config set \(site.agentSetting) <command>")
     }
 
     /// One command that writes the task's files, makes its clone and opens its window (after
@@ -156,7 +156,7 @@ struct RemoteLaunch {
                                    permissions: TaskRunner.permissions(permission))
         let pane = PaneScript(
             taskID: task.id, workdir: workdir, command: command, promptFile: taskDir + "/prompt.txt",
-            hookLogPath: site.hookLog, keepAwakeTask: site.keepAwake ? "task-\(task.id)" : nil,
+            hookLogPath: site.hookLog, keepAwakeTask: "task-\(task.id)",
             environmentFile: taskDir + "/env.sh")
         var files: [(String, Data, String)] = [
             (taskDir + "/settings.json",
@@ -179,7 +179,7 @@ struct RemoteLaunch {
                 do {
                     merged = try TrustConfig.merged(found.stateDocument, projectPaths: paths, apiKeySuffix: suffix, file: stateFile)
                 } catch {
-                    throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on the \(site.kind.rawValue): \(error)")
+                    throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on \(site.label): \(error)")
                 }
                 if Self.needsWrite(found.stateDocument, merged) { files.append((stateFile, merged, "600")) }
             } else {
@@ -215,13 +215,13 @@ struct RemoteLaunch {
         case .lookNeeded: throw LookNeeded()
         case .keyRejected: throw TaskRunner.rejectedKey(key ?? "", on: site)
         case .stateFileUnreadable:
-            throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on the \(site.kind.rawValue): "
+            throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on \(site.label): "
                 + launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         case nil: break
         }
         let paneID = launched.stdoutText.split(separator: "\n").last.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
         guard launched.status == 0, paneID.hasPrefix("%") else {
-            throw TaskError.failed("cannot start the agent on the \(site.kind.rawValue): "
+            throw TaskError.failed("cannot start the agent on \(site.label): "
                 + (launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
                     ? "exit \(launched.status)" : launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)))
         }
@@ -230,7 +230,7 @@ struct RemoteLaunch {
             id: task.id, sandbox: site.kind.rawValue, worktree: workdir, branch: branch, sessionID: sessionID, paneID: paneID,
             permissionMode: permission, startedAt: waitSeconds > 0 ? launchedAt : nil, startCommit: sentHead)
         for note in notes { try runner.store.appendLog(taskID: task.id, kind: "system", message: note) }
-        try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent) on the \(site.kind.rawValue) in \(workdir) (pane \(paneID))")
+        try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(site.onSite) in \(workdir) (pane \(paneID))")
         if let read {
             // What the log held past the stored offset once the first hook came (or the wait ended).
             try await runner.ingest(read: read, of: site, from: logState)

@@ -12,7 +12,7 @@ import TaskCore
 /// and fetched into the local repository as the same branch (fast-forward only).
 struct RepoTransfer {
     let runner: TaskRunner
-    let site: Site
+    let site: any Site
 
     var local: any Sandbox { runner.local.sandbox }
     var remote: any Sandbox { site.sandbox }
@@ -55,7 +55,7 @@ struct RepoTransfer {
         let newCommits = Int(try await git(local, ["-C", root, "rev-list", "--count", "HEAD"] + known.map { "^" + $0 }, failure: "git rev-list failed")) ?? 0
         let q = ShellQuote.quote
         if newCommits > 0 {
-            progress("… bundling \(short) (\(localBranch), \(newCommits) commit\(newCommits == 1 ? "" : "s") the \(site.kind.rawValue) lacks)")
+            progress("… bundling \(short) (\(localBranch), \(newCommits) commit\(newCommits == 1 ? "" : "s") \(site.label) lacks)")
             let file = NSTemporaryDirectory() + "task-send-\(UUID().uuidString).bundle"
             defer { try? FileManager.default.removeItem(atPath: file) }
             _ = try await checked(local, ["git", "-C", root, "bundle", "create", "-q", file, "HEAD"] + known.map { "^" + $0 },
@@ -65,11 +65,11 @@ struct RepoTransfer {
             let there = mirror + "/incoming-\(short).bundle"
             plan.uploads.append((there, data))
             plan.script.append(
-                "git -C \(q(mirror)) fetch -q \(q(there)) \(q("HEAD:refs/heads/sent-" + head)) || { rm -f \(q(there)); echo 'the \(site.kind.rawValue) could not read the bundle' >&2; exit 1; }; rm -f \(q(there))")
-            plan.notes.append("sent \(short) (\(localBranch)) to the \(site.kind.rawValue): \(newCommits) new commit\(newCommits == 1 ? "" : "s"), \(Self.size(data.count))")
+                "git -C \(q(mirror)) fetch -q \(q(there)) \(q("HEAD:refs/heads/sent-" + head)) || { rm -f \(q(there)); echo '\(site.label) could not read the bundle' >&2; exit 1; }; rm -f \(q(there))")
+            plan.notes.append("sent \(short) (\(localBranch)) to \(site.label): \(newCommits) new commit\(newCommits == 1 ? "" : "s"), \(Self.size(data.count))")
         } else {
             plan.script.append("git -C \(q(mirror)) update-ref \(q("refs/heads/sent-" + head)) \(head) || { echo 'cannot name \(short) in the mirror' >&2; exit 1; }")
-            plan.notes.append("\(short) (\(localBranch)) is on the \(site.kind.rawValue) already: nothing new sent")
+            plan.notes.append("\(short) (\(localBranch)) is on \(site.label) already: nothing new sent")
         }
         if dirty > 0 {
             plan.notes.append("not sent: \(dirty) uncommitted change\(dirty == 1 ? "" : "s") in \(root) (commit them to include them)")
@@ -78,7 +78,7 @@ struct RepoTransfer {
         let email = (try? await git(local, ["-C", root, "config", "user.email"], failure: "")) ?? ""
         let w = q(plan.workdir)
         plan.script += [
-            "if [ ! -d \(w)/.git ]; then mkdir -p \"$(dirname \(w))\" && git clone -q --no-checkout \(q(mirror)) \(w) && git -C \(w) checkout -q -b \(q(branch)) \(head) || { echo 'cannot make the task'\"'\"'s clone on the \(site.kind.rawValue)' >&2; exit 1; }; fi",
+            "if [ ! -d \(w)/.git ]; then mkdir -p \"$(dirname \(w))\" && git clone -q --no-checkout \(q(mirror)) \(w) && git -C \(w) checkout -q -b \(q(branch)) \(head) || { echo 'cannot make the task'\"'\"'s clone on \(site.label)' >&2; exit 1; }; fi",
         ]
         if !name.isEmpty { plan.script.append("git -C \(w) config user.name \(q(name))") }
         if !email.isEmpty { plan.script.append("git -C \(w) config user.email \(q(email))") }
@@ -95,7 +95,7 @@ struct RepoTransfer {
     /// Brings the task's branch back into the local repository `root`.
     func pull(task: TaskRecord, root: String) async throws -> Pulled {
         guard let workdir = task.worktreePath, let branch = task.branch else {
-            throw TaskError.failed("#\(task.id) has no branch on the \(site.kind.rawValue) to pull")
+            throw TaskError.failed("#\(task.id) has no branch on \(site.label) to pull")
         }
         let there = site.runDirectory + "/tasks/\(task.id)/pull.bundle"
         let bundle = #"""
@@ -107,10 +107,10 @@ struct RepoTransfer {
         let made = try await remote.run(["sh", "-c", bundle, "sh", workdir, branch, there])
         switch made.status {
         case 0: break
-        case 3: throw TaskError.failed("#\(task.id)'s folder \(workdir) is gone from the \(site.kind.rawValue)")
-        case 4: throw TaskError.failed("#\(task.id)'s branch \(branch) does not exist on the \(site.kind.rawValue)")
+        case 3: throw TaskError.failed("#\(task.id)'s folder \(workdir) is gone from \(site.label)")
+        case 4: throw TaskError.failed("#\(task.id)'s branch \(branch) does not exist on \(site.label)")
         case 5: return Pulled(branch: branch, commits: [])
-        default: throw TaskError.failed("git bundle failed on the \(site.kind.rawValue): \(made.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
+        default: throw TaskError.failed("git bundle failed on \(site.label): \(made.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         let data = try await remote.readFile(path: there)
         _ = try? await remote.run(["rm", "-f", there])
@@ -162,7 +162,7 @@ extension TaskRunner {
         let task = try store.task(id: taskID)
         guard let projectName = task.projectName else { throw TaskError.failed("#\(taskID) has no project, so there is no branch to pull") }
         let site = try await site(for: task)
-        guard site.kind != .local else {
+        guard site.name != local.name else {
             throw TaskError.failed("#\(taskID) ran on this machine: its branch \(task.branch ?? "-") is in the repository already")
         }
         let project = try store.project(named: projectName)

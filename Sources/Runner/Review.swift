@@ -33,13 +33,14 @@ extension TaskRunner {
         /// The work folder read for `uncommitted`; nil when it is gone (after a merge, say).
         public var workdir: String?
         /// Where it was computed.
-        public var computedOn: Site.Kind
+        /// Where it was computed: nothing for this machine, " on the sprite NAME".
+        public var computedOn: String
         /// Things to tell the user besides the diff.
         public var notes: [String] = []
     }
 
     /// A task with a branch to review, and its project's repository on this machine.
-    struct ReviewSubject {
+    public struct ReviewSubject: Sendable {
         var task: TaskRecord
         var branch: String
         var project: String
@@ -79,34 +80,12 @@ extension TaskRunner {
         case .stat(let width): options.append(width.map { "--stat=\($0)" } ?? "--stat")
         case .nameOnly: options.append("--name-only")
         }
-        let site = try await site(for: subject.task)
-        if site.kind == .local {
-            return try await Self.diff(in: local.sandbox, kind: .local, repository: subject.root, branch: subject.branch,
-                                       workdir: subject.task.worktreePath, bases: .head, options: options)
-        }
-        guard let clone = subject.task.worktreePath else {
-            throw TaskError.failed("#\(taskID) has no folder on the \(site.kind.rawValue) to diff")
-        }
-        do {
-            return try await Self.diff(in: site.sandbox, kind: site.kind, repository: clone, branch: subject.branch,
-                                       workdir: clone, bases: .origin, options: options)
-        } catch DiffScriptError.repositoryGone {
-            // Its folder there was removed (a merge does that): the branch pulled here still tells.
-            let pulled = try await local.sandbox.run(
-                ["git", "-C", subject.root, "rev-parse", "--verify", "-q", "refs/heads/\(subject.branch)"])
-            guard pulled.status == 0 else {
-                throw TaskError.failed("#\(taskID)'s folder \(clone) is gone from the \(site.kind.rawValue), and its branch was never pulled")
-            }
-            var d = try await Self.diff(in: local.sandbox, kind: .local, repository: subject.root, branch: subject.branch,
-                                        workdir: nil, bases: .head, options: options)
-            d.notes.append("#\(taskID)'s folder is gone from the \(site.kind.rawValue): this is its branch as pulled here")
-            return d
-        }
+        return try await site(for: subject.task).diff(subject, options: options, runner: self)
     }
 
     /// What the start commit is compared with when the branch's reflog does not say (or a rebase
     /// moved the branch on): the project's HEAD, or the refs the sprite's clone got from the mirror.
-    enum DiffBases: String {
+    public enum DiffBases: String, Sendable {
         case head, origin
     }
 
@@ -168,9 +147,8 @@ extension TaskRunner {
         cat "$tmp/committed" "$tmp/work"
         """#
 
-    static func diff(in sandbox: any Sandbox, kind: Site.Kind, repository: String, branch: String, workdir: String?,
+    static func diff(in sandbox: any Sandbox, place: String, repository: String, branch: String, workdir: String?,
                      bases: DiffBases, options: [String]) async throws -> TaskDiff {
-        let place = kind == .local ? "" : " on the \(kind.rawValue)"
         let r: CommandResult
         do {
             r = try await sandbox.probe(["sh", "-c", diffScript, "sh", repository, branch, workdir ?? "", bases.rawValue] + options)
@@ -198,7 +176,7 @@ extension TaskRunner {
             branch: branch, start: fields[0], startRecorded: fields[1] == "recorded",
             committed: Data(out[body..<body + committedCount]),
             uncommitted: Data(out[(body + committedCount)...]),
-            workdir: fields[2] == "read" ? workdir : nil, computedOn: kind)
+            workdir: fields[2] == "read" ? workdir : nil, computedOn: place)
     }
 
     // MARK: - merge
@@ -227,7 +205,8 @@ extension TaskRunner {
         public var workdirRemoved: Bool
         public var kept: String?
         /// Where the work folder was.
-        public var workdirSite: Site.Kind
+        /// What its folder was: "worktree", "clone on the sprite NAME".
+        public var workdirNoun: String
     }
 
     /// Merges the task's branch into the branch checked out in its project — fast-forward when
@@ -252,15 +231,14 @@ extension TaskRunner {
         try await git.requireClean()
 
         let site = try await site(for: task)
-        var pulled: [String]?
-        if site.kind != .local { pulled = try await pull(taskID: taskID).commits }
+        let pulled = try await site.bringBranchHome(task, runner: self)
         guard let tip = try await git.commit("refs/heads/\(branch)") else {
             throw TaskError.failed("the branch \(branch) is not in \(root)")
         }
         guard let head = try await git.commit("HEAD") else { throw TaskError.failed("\(root) has no commit to merge into") }
         if try await git.isAncestor(tip, of: head) {
             throw TaskError.failed("nothing to merge: \(into) has every commit of \(branch) already"
-                + (site.kind == .local ? "" : " (it was pulled)"))
+                + (pulled == nil ? "" : " (it was pulled)"))
         }
         let commits = try await git.lines(["log", "--format=%h %s", tip, "^" + head])
         let fastForward = try await git.isAncestor(head, of: tip)
@@ -293,15 +271,11 @@ extension TaskRunner {
 
         var outcome = MergeOutcome(
             branch: branch, into: into, kind: kind, commits: commits, head: String(now.prefix(7)), pulled: pulled,
-            workdir: task.worktreePath, workdirRemoved: false, workdirSite: site.kind)
+            workdir: task.worktreePath, workdirRemoved: false, workdirNoun: site.workdirNoun)
         if let workdir = task.worktreePath, workdir != root {
             // The merge is done whatever happens here: a failure to remove is said, not thrown.
             do {
-                if site.kind == .local {
-                    (outcome.workdirRemoved, outcome.kept) = try await git.removeWorktree(workdir)
-                } else {
-                    (outcome.workdirRemoved, outcome.kept) = try await Self.removeClone(workdir, on: site)
-                }
+                (outcome.workdirRemoved, outcome.kept) = try await site.removeWorkdir(workdir, git: git)
             } catch {
                 outcome.kept = "it could not be removed: \(error)"
             }
@@ -309,21 +283,6 @@ extension TaskRunner {
                                 message: outcome.workdirRemoved ? "removed \(workdir)" : "kept \(workdir): \(outcome.kept ?? "")")
         }
         return outcome
-    }
-
-    /// Removes a task's clone on a remote site unless it holds uncommitted changes.
-    static func removeClone(_ workdir: String, on site: Site) async throws -> (Bool, String?) {
-        let script = #"""
-            cd "$1" 2>/dev/null || exit 0
-            [ -z "$(git status --porcelain 2>/dev/null)" ] || exit 5
-            cd / && rm -rf "$1"
-            """#
-        let r = try await site.sandbox.run(["sh", "-c", script, "sh", workdir])
-        switch r.status {
-        case 0: return (true, nil)
-        case 5: return (false, "it holds uncommitted changes")
-        default: return (false, "rm failed: " + r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
     }
 
     // MARK: - pull request
@@ -357,11 +316,8 @@ extension TaskRunner {
             throw TaskError.failed("project \(subject.project) has no remote named origin; add one with: git -C \(ShellQuote.quote(root)) remote add origin <url>")
         }
         let site = try await site(for: task)
-        var pulled: [String]?
-        if site.kind != .local {
-            try? await catchUp(for: task)
-            pulled = try await pull(taskID: taskID).commits
-        }
+        try? await catchUp(for: task)
+        let pulled = try await site.bringBranchHome(task, runner: self)
         guard try await git.commit("refs/heads/\(branch)") != nil else {
             throw TaskError.failed("the branch \(branch) is not in \(root)")
         }
@@ -424,7 +380,7 @@ extension TaskRunner {
 }
 
 /// Git in the project's repository on this machine, for merging.
-struct ReviewGit {
+public struct ReviewGit: Sendable {
     let sandbox: any Sandbox
     let root: String
 

@@ -59,7 +59,7 @@ extension TaskRunner {
                 "#\(taskID) has no start commit to go back to: it ran outside a git project, or before this version kept one")
         }
         let site = try await site(for: task)
-        let place = site.kind == .local ? "here" : "on the \(site.kind.rawValue)"
+        let place = site.onSite.isEmpty ? "here" : String(site.onSite.dropFirst())
         if let pane = task.paneID, (try? await site.tmux.paneExists(pane)) == true {
             try? await site.tmux.killWindow(pane: pane)
         }

@@ -6,7 +6,7 @@ import Foundation
 /// the launch forget it and look.
 struct SentCommits {
     let runner: TaskRunner
-    let site: Site
+    let site: any Site
 
     private func file(_ project: String) -> String {
         let safe = { (s: String) in s.replacingOccurrences(of: "/", with: "_") }

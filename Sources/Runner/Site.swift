@@ -1,43 +1,69 @@
+import AgentHooks
 import Foundation
 import Sandbox
+import TaskCore
 
-/// A place where tasks run, with everything the runner needs there: the sandbox, its tmux server,
-/// where the run files and the hook log live, and the hook-source name ingestion stores offsets under.
-public struct Site: Sendable {
-    /// Which kind of sandbox (the value stored in a task's `sandbox` column).
-    public enum Kind: String, Sendable, CaseIterable {
-        case local, sprite
-    }
+/// Which kind of sandbox a task runs in (the value stored in a task's `sandbox` column).
+public enum SiteKind: String, Sendable, CaseIterable {
+    case local, sprite
+}
 
-    public let kind: Kind
-    public let sandbox: any Sandbox
-    public let tmux: Tmux
-    /// The key of this site's hook log in `hook_sources` (`local`, `sprite:<name>`).
-    public let source: String
+/// A place where tasks run, with everything the runner needs there — the sandbox, its tmux
+/// server, where the run files and the hook log live, the hook-source name ingestion stores
+/// offsets under — and what differs from one place to another: how a task is launched there, how
+/// its hook log is read, how its work comes back to the project. This machine is ``LocalSite``;
+/// each sprite of the pool is a ``SpriteSite``. The runner never asks which one it has.
+public protocol Site: Sendable {
+    /// The kind of sandbox (stored in a task's `sandbox` column).
+    var kind: SiteKind { get }
+    /// The site's name (stored in a task's `site` column): `local`, or the sprite's name.
+    var name: String { get }
+    /// How messages name it: "this machine", "the sprite task-sandbox".
+    var label: String { get }
+    /// Where, after a verb: nothing for this machine, " on the sprite task-sandbox".
+    var onSite: String { get }
+    var sandbox: any Sandbox { get }
+    var tmux: Tmux { get }
+    /// The key of this site's hook log in `hook_sources` (`local`, `sprite:<name>:<id>`).
+    var source: String { get }
     /// Run files: the hook script, the hook log, per-task settings, prompts and pane scripts.
-    public let runDirectory: String
+    var runDirectory: String { get }
     /// Work folders of tasks without a project (and, on a sprite, the clones of projects).
-    public let workDirectory: String
+    var workDirectory: String { get }
     /// The setting naming the agent command here (`agent`, `sprite.agent`).
-    public let agentSetting: String
+    var agentSetting: String { get }
     /// The setting naming the permission mode agents start in here.
-    public let permissionSetting: String
-    /// On a sprite: hold a keep-awake Task while an agent runs there.
-    public let keepAwake: Bool
+    var permissionSetting: String { get }
+    /// Each read of the hook log is a round trip: skip it while a live stream ingests the log,
+    /// and wait for an event in one command rather than by polling.
+    var readsAreRoundTrips: Bool { get }
+    /// What a task's folder here is called: "worktree", "clone on the sprite task-sandbox".
+    var workdirNoun: String { get }
+    /// Environment variables passed to the agent here besides `agent_env`'s.
+    var agentEnvironmentNames: Set<String> { get }
 
-    public init(kind: Kind, sandbox: any Sandbox, tmux: Tmux, source: String, runDirectory: String,
-                workDirectory: String, agentSetting: String, permissionSetting: String, keepAwake: Bool = false) {
-        self.kind = kind
-        self.sandbox = sandbox
-        self.tmux = tmux
-        self.source = source
-        self.runDirectory = runDirectory
-        self.workDirectory = workDirectory
-        self.agentSetting = agentSetting
-        self.permissionSetting = permissionSetting
-        self.keepAwake = keepAwake
-    }
+    /// Checks what can be checked before a slot is taken; returns the agent command.
+    func preflight(_ runner: TaskRunner) async throws -> String
+    /// Starts `task` (which holds a slot here) in a tmux window.
+    func start(_ task: TaskRecord, mode: TaskRunner.Mode, runner: TaskRunner,
+               progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome
+    /// Stores what the hook log holds past the stored offset; with `pattern`, first waits up to
+    /// `seconds` for a line containing it, where that saves round trips.
+    func catchUp(_ runner: TaskRunner, waitingFor pattern: String?, seconds: Int) async throws
+    /// Makes ready for a live tail of the hook log.
+    func prepare(_ tail: inout HookLogTail) throws
+    /// What the agent's state file here says of an API key's last 20 characters.
+    func apiKeyAnswer(suffix: String) async throws -> TrustConfig.KeyAnswer
+    /// Makes the task's branch present in its project's repository on this machine; returns the
+    /// commits it brought (nil: the branch was there already).
+    func bringBranchHome(_ task: TaskRecord, runner: TaskRunner) async throws -> [String]?
+    /// Removes a merged task's folder; says whether it did, or why it kept it.
+    func removeWorkdir(_ workdir: String, git: ReviewGit) async throws -> (removed: Bool, kept: String?)
+    /// The task's changes, computed where its work is.
+    func diff(_ subject: TaskRunner.ReviewSubject, options: [String], runner: TaskRunner) async throws -> TaskRunner.TaskDiff
+}
 
+extension Site {
     /// Every hook line of every task of this site is appended here.
     public var hookLog: String { runDirectory + "/hooks.log" }
     /// The hook script every handler runs.
@@ -47,5 +73,6 @@ public struct Site: Sendable {
     public func mirror(project: String) -> String { runDirectory + "/repos/\(project).git" }
 }
 
-/// Makes the sprite site on first use (provisioning the sprite when needed), reporting progress.
-public typealias SiteProvider = @Sendable (_ progress: @escaping @Sendable (String) -> Void) async throws -> Site
+/// Makes the site of a sprite of the pool on first use (provisioning the sprite when needed),
+/// reporting progress.
+public typealias SiteProvider = @Sendable (_ sprite: String, _ progress: @escaping @Sendable (String) -> Void) async throws -> any Site

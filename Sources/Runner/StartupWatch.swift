@@ -100,11 +100,10 @@ extension TaskRunner {
     public func awaitStart(taskID: Int64) async throws -> TaskRecord {
         let timeout = startTimeout
         let task = try store.task(id: taskID)
-        if timeout > 0, task.status.isActive, let started = task.startedAt, task.sandbox == Site.Kind.sprite.rawValue {
+        if timeout > 0, task.status.isActive, let started = task.startedAt, let site = try? await site(for: task), site.readsAreRoundTrips {
             // The launch waited there for the first hook (firstHookWait), or one command waits now
             // (a poll would take a round trip a look).
             if !firstHookWait.takeWaited(taskID) {
-                let site = try await site(for: task)
                 try await catchUp(site: site, waitingFor: "{\"task\":\(taskID),", seconds: Int(timeout.rounded(.up)))
             }
             if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
@@ -135,27 +134,26 @@ extension TaskRunner {
 
     /// Refuses a launch whose `ANTHROPIC_API_KEY` the agent was told to reject: every turn would
     /// fail with an invalid-key error. Says how to undo the rejection.
-    func checkAPIKeyNotRejected(_ site: Site) async throws {
+    func checkAPIKeyNotRejected(_ site: any Site) async throws {
         guard let key = passThroughEnvironment(site)["ANTHROPIC_API_KEY"], !key.isEmpty else { return }
         guard try await apiKeyAnswer(site, key: key) == .rejected else { return }
         throw Self.rejectedKey(key, on: site)
     }
 
     /// The refusal of a launch whose API key the agent's state file on `site` rejects.
-    static func rejectedKey(_ key: String, on site: Site) -> TaskError {
-        let file = site.kind == .local ? "~/.claude.json" : "~/.claude.json on the \(site.kind.rawValue)"
+    static func rejectedKey(_ key: String, on site: any Site) -> TaskError {
+        let file = "~/.claude.json" + site.onSite
         return TaskError.failed(
             "the agent was told to reject this ANTHROPIC_API_KEY (…\(key.suffix(4)) is listed in customApiKeyResponses.rejected of \(file)), "
                 + "so every turn would fail; remove that entry from the list (or answer Yes in claude once) and run again")
     }
 
     /// What the agent's state file on `site` says of `key`.
-    public func apiKeyAnswer(_ site: Site, key: String) async throws -> TrustConfig.KeyAnswer {
+    public func apiKeyAnswer(_ site: any Site, key: String) async throws -> TrustConfig.KeyAnswer {
         let suffix = TrustConfig.apiKeySuffix(key)
-        if site.kind == .local { return TrustConfig.forCurrentUser().keyAnswer(suffix: suffix) }
-        return TrustConfig.keyAnswer(try await TrustConfig.stateDocument(in: site.sandbox), suffix: suffix)
+        return try await site.apiKeyAnswer(suffix: suffix)
     }
 
     /// The agent's environment as a launch on `site` passes it (for `doctor`: names only are shown).
-    public func agentEnvironment(_ site: Site) -> [String: String] { passThroughEnvironment(site) }
+    public func agentEnvironment(_ site: any Site) -> [String: String] { passThroughEnvironment(site) }
 }

@@ -13,10 +13,11 @@ public final class TaskRunner: Sendable {
     public let paths: RunPaths
     public let environment: [String: String]
     /// This machine.
-    public let local: Site
-    /// Makes the sprite site (nil without a Sprites token).
+    public let local: LocalSite
+    /// Makes the site of a sprite of the pool (nil without a Sprites token).
     private let spriteProvider: SiteProvider?
-    private let spriteSite = Mutex<Task<Site, any Error>?>(nil)
+    /// The sprites' sites by name, made (and provisioned) once each.
+    private let spriteSites = Mutex<[String: Task<any Site, any Error>]>([:])
     /// Called with every batch of newly stored events (the shell prints them above the prompt).
     private let listener = Mutex<(@Sendable ([IngestedEvent]) -> Void)?>(nil)
     /// Hook sources a live stream currently ingests (commands then need not poll them).
@@ -35,12 +36,9 @@ public final class TaskRunner: Sendable {
         self.store = store
         self.paths = RunPaths(home: home)
         self.environment = environment
-        let sandbox = LocalSandbox()
         let socket = environment["TASK_TMUX_SOCKET"].flatMap { $0.isEmpty ? nil : $0 } ?? "task"
-        self.local = Site(
-            kind: .local, sandbox: sandbox, tmux: Tmux(sandbox: sandbox, socket: socket), source: Self.localSource,
-            runDirectory: paths.runDirectory, workDirectory: paths.workDirectory,
-            agentSetting: "agent", permissionSetting: "permission_mode")
+        self.local = LocalSite(
+            sandbox: LocalSandbox(), tmuxSocket: socket, runDirectory: paths.runDirectory, workDirectory: paths.workDirectory)
         self.spriteProvider = sprite
     }
 
@@ -60,34 +58,68 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Sites
 
-    /// The site of `kind`; the sprite's is made (and the sprite provisioned) on first use.
-    public func site(_ kind: Site.Kind, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Site {
-        switch kind {
-        case .local:
-            return local
-        case .sprite:
-            guard let provider = spriteProvider else {
-                throw TaskError.failed("tasks cannot run on a sprite without a Sprites token: set SPRITES_TOKEN or save one with: sprite token <TOKEN>")
-            }
-            // Check and set in one step: concurrent callers share one provisioning, never start two.
-            let making: Task<Site, any Error> = spriteSite.withLock { current in
-                if let current { return current }
-                let task = Task { try await provider(progress) }
-                current = task
-                return task
-            }
-            do {
-                return try await making.value
-            } catch {
-                spriteSite.withLock { if $0 == making { $0 = nil } }   // the next caller tries again
-                throw error
-            }
+    /// The site named `name` (a task's `site` column): this machine, or a sprite of the pool,
+    /// made (and the sprite provisioned) on first use.
+    public func site(named name: String, progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> any Site {
+        if name == local.name { return local }
+        guard let provider = spriteProvider else {
+            throw TaskError.failed("tasks cannot run on a sprite without a Sprites token: set SPRITES_TOKEN or save one with: sprite token <TOKEN>")
+        }
+        // Check and set in one step: concurrent callers share one provisioning, never start two.
+        let making: Task<any Site, any Error> = spriteSites.withLock { sites in
+            if let current = sites[name] { return current }
+            let task = Task { try await provider(name, progress) }
+            sites[name] = task
+            return task
+        }
+        do {
+            return try await making.value
+        } catch {
+            spriteSites.withLock { if $0[name] == making { $0[name] = nil } }   // the next caller tries again
+            throw error
         }
     }
 
-    /// The site a task ran (or runs) on.
-    public func site(for task: TaskRecord) async throws -> Site {
-        try await site(Site.Kind(rawValue: task.sandbox ?? "local") ?? .local)
+    /// The site a task runs (or ran, or is placed) on.
+    public func site(for task: TaskRecord) async throws -> any Site {
+        try await site(named: siteName(of: task))
+    }
+
+    /// The name of a task's site; a task stored before sites had names ran on the first sprite.
+    func siteName(of task: TaskRecord) -> String {
+        if let name = task.site { return name }
+        return task.sandbox == SiteKind.sprite.rawValue ? pool.names[0] : local.name
+    }
+
+    /// The sprites of the pool: `sprite.name`, `sprite.name-2`, … (`sprite.pool` of them), and how
+    /// many tasks each takes at once (`sprite.tasks_per_sprite`, default `max_running`).
+    public var pool: SpritePool {
+        SpritePool(base: setting("sprite.name"), size: Int(setting("sprite.pool")) ?? 1,
+                   tasksPerSprite: Int(setting("sprite.tasks_per_sprite")) ?? maxRunning)
+    }
+
+    /// The `max_running` setting.
+    var maxRunning: Int { Int(setting("max_running")) ?? 4 }
+
+    /// Where a task of `kind` may start: this machine, or any sprite of the pool with room.
+    func places(_ kind: SiteKind) -> Places {
+        switch kind {
+        case .local:
+            return Places(sandbox: kind.rawValue, sites: [local.name], perSite: maxRunning, fullDetail: "")
+        case .sprite:
+            let pool = self.pool
+            return Places(sandbox: kind.rawValue, sites: pool.names, perSite: pool.tasksPerSprite,
+                          fullDetail: "waiting for a place on a sprite (sprite.pool \(pool.size), sprite.tasks_per_sprite \(pool.tasksPerSprite))")
+        }
+    }
+
+    /// Where a queued or re-run task may start: a task whose work is on a site (it ran there)
+    /// goes back there; one that never ran goes wherever its kind has room.
+    func places(for task: TaskRecord) -> Places {
+        let kind = SiteKind(rawValue: task.sandbox ?? "local") ?? .local
+        var places = places(kind)
+        if task.worktreePath != nil, let name = task.site { places.sites = [name] }
+        return places
     }
 
     // MARK: - Ingestion
@@ -127,14 +159,15 @@ public final class TaskRunner: Sendable {
         return count
     }
 
-    /// Stores what `site`'s hook log holds past the stored offset (one read over the sandbox,
-    /// which also says which file it read). With `waitingFor`, the read first waits (up to
-    /// `seconds`) for a line containing that text, in the same command.
-    public func catchUp(site: Site, waitingFor pattern: String? = nil, seconds: Int = 0) async throws {
-        if site.kind == .local {
-            try catchUp()
-            return
-        }
+    /// Stores what `site`'s hook log holds past the stored offset. With `waitingFor`, a site
+    /// whose reads are round trips first waits (up to `seconds`) for a line containing that text.
+    public func catchUp(site: any Site, waitingFor pattern: String? = nil, seconds: Int = 0) async throws {
+        try await site.catchUp(self, waitingFor: pattern, seconds: seconds)
+    }
+
+    /// A remote site's catch-up: one read over the sandbox, which also says which file it read;
+    /// with `pattern`, the read first waits for it in the same command.
+    func catchUpRemote(_ site: any Site, waitingFor pattern: String?, seconds: Int) async throws {
         var state = try store.hookSource(site.source)
         let read: (file: HookLogFile, data: Data)?
         do {
@@ -145,11 +178,11 @@ public final class TaskRunner: Sendable {
                 let now = try generation(of: site, file: file, known: state)
                 if now.generation != state.generation {
                     state = now
-                    return try await catchUp(site: site)
+                    return try await catchUpRemote(site, waitingFor: nil, seconds: 0)
                 }
             }
         } catch let e as SandboxError {
-            throw TaskError.failed("cannot read the hook log on the \(site.kind.rawValue): \(e)")
+            throw TaskError.failed("cannot read the hook log on \(site.label): \(e)")
         }
         guard let read else { return }
         var splitter = HookLineSplitter(startOffset: state.offset)
@@ -163,7 +196,7 @@ public final class TaskRunner: Sendable {
     /// Catches up the site `task` runs on (the local log only, when its sprite is not reachable yet).
     func catchUp(for task: TaskRecord) async throws {
         let site = try await self.site(for: task)
-        if site.kind != .local, liveSources.withLock({ $0.contains(site.source) }) { return }
+        if site.readsAreRoundTrips, liveSources.withLock({ $0.contains(site.source) }) { return }
         try await catchUp(site: site)
     }
 
@@ -196,17 +229,14 @@ public final class TaskRunner: Sendable {
     /// log is rotated or replaced: start a new one.
     /// `catchUp` false skips the catch-up (a reconnect after a dropped connection: the stored
     /// generation is still the file's, or the tail ends at once and the next one catches up).
-    public func liveTail(site: Site? = nil, catchUp: Bool = true) async throws -> HookLogTail {
+    public func liveTail(site: (any Site)? = nil, catchUp: Bool = true) async throws -> HookLogTail {
         let site = site ?? local
-        if site.kind == .local {
-            try FileManager.default.createDirectory(atPath: paths.runDirectory, withIntermediateDirectories: true)
-        }
         if catchUp { try await self.catchUp(site: site) }
         let state = try store.hookSource(site.source)
         var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: state.offset)
         tail.generation = state.generation
         tail.fileID = state.fileID
-        if site.kind == .local { tail.watchedPID = getpid() }
+        try site.prepare(&tail)
         return tail
     }
 
@@ -223,13 +253,14 @@ public final class TaskRunner: Sendable {
         case queued(position: Int)
     }
 
-    enum Mode {
+    public enum Mode: Sendable {
         case fresh(prompt: String)
         case resume(sessionID: String, prompt: String)
     }
 
-    /// Starts a task's agent on `sandbox`, or queues it when `max_running` agents already run.
-    public func run(taskID: Int64, sandbox: Site.Kind = .local, pullWhenDone: Bool = false,
+    /// Starts a task's agent on a site of `sandbox` (this machine, or the least busy sprite of the
+    /// pool), or queues it when `max_running` agents already run or every such site is full.
+    public func run(taskID: Int64, sandbox: SiteKind = .local, pullWhenDone: Bool = false,
                     progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LaunchOutcome {
         try catchUp()
         let task = try store.task(id: taskID)
@@ -239,113 +270,47 @@ public final class TaskRunner: Sendable {
         if pullWhenDone && task.projectName == nil {
             throw TaskError.failed("#\(task.id) has no project, so there is no branch to pull")
         }
-        let outcome: LaunchOutcome
-        do {
-            let site = try await self.site(sandbox, progress: progress)
-            outcome = try await launch(task, site: site, mode: .fresh(prompt: task.prompt), progress: progress)
-        } catch {
-            // The account's limit on sprites: the task waits in the queue instead of failing.
-            guard let wait = SiteUnavailable.from(error) else { throw error }
-            let position = try store.requeue(id: taskID, sandbox: sandbox.rawValue, detail: wait.detail, notBefore: now() + wait.retryAfter)
-            try store.setPullWhenDone(id: taskID, pullWhenDone)
-            return .queued(position: position)
-        }
+        let outcome = try await launch(task, places: places(sandbox), mode: .fresh(prompt: task.prompt), progress: progress)
         try store.setPullWhenDone(id: taskID, pullWhenDone)
         return outcome
     }
 
-    /// Checks what can be checked before a slot is taken (the agent is there, its API key is not
-    /// rejected), claims a slot atomically, and starts the agent in it — or leaves the task queued.
-    func launch(_ task: TaskRecord, site: Site, mode: Mode, progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
-        // A remote launch makes these checks in the one look it takes at the site (RemoteLaunch).
-        let agent = site.kind == .local ? try await checkedAgent(site) : setting(site.agentSetting)
-        if site.kind == .local { try await checkAPIKeyNotRejected(site) }
-        let limit = Int(setting("max_running")) ?? 4
-        switch try store.claimSlot(id: task.id, limit: limit, sandbox: site.kind.rawValue) {
+    /// Checks what can be checked before a slot is taken (on a site already made: the agent is
+    /// there, its API key is not rejected), claims a slot on a site of `places` atomically, and
+    /// starts the agent there — or leaves the task queued. A site that cannot take it now (the
+    /// account's limit on sprites) leaves it queued with the reason, tried again later.
+    func launch(_ task: TaskRecord, places: Places, mode: Mode, progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
+        if places.sites.count == 1 {
+            do {
+                _ = try await site(named: places.sites[0], progress: progress).preflight(self)
+            } catch {
+                guard let wait = SiteUnavailable.from(error) else { throw error }
+                return .queued(position: try store.requeue(id: task.id, sandbox: places.sandbox, detail: wait.detail, notBefore: now() + wait.retryAfter))
+            }
+        }
+        switch try store.claimSlot(id: task.id, limit: maxRunning, places: places) {
         case .queued(let position):
             return .queued(position: position)
-        case .claimed:
-            do {
-                return try await start(task, site: site, mode: mode, agent: agent, progress: progress)
-            } catch {
-                // Nothing half-done: the task goes back to where it was, saying why.
-                _ = try? store.setStatus(id: task.id, task.status, detail: "could not start: \(error)", cause: .system)
-                throw error
-            }
+        case .claimed(let name):
+            return try await start(task, on: name, sandbox: places.sandbox, mode: mode, progress: progress)
         }
     }
 
-    /// The site's agent command; an error naming the setting when it is not there.
-    func checkedAgent(_ site: Site) async throws -> String {
-        let agent = setting(site.agentSetting)
-        guard resolveExecutable(agent) != nil else {
-            throw TaskError.failed("the agent command '\(agent)' was not found; set it with: config set agent <command> (or TASK_AGENT)")
-        }
-        return agent
-    }
-
-    func start(_ task: TaskRecord, site: Site, mode: Mode, agent: String,
+    /// Starts `task`, which holds a slot on site `name`. A site that cannot take it now (the
+    /// account's limit on sprites) puts it back in the queue with the reason, to be tried again
+    /// later; any other failure puts the task back where it was, saying why.
+    func start(_ task: TaskRecord, on name: String, sandbox: String, mode: Mode,
                progress: @escaping @Sendable (String) -> Void) async throws -> LaunchOutcome {
-        if site.kind != .local {
-            return try await RemoteLaunch(runner: self, site: site).start(task, mode: mode, progress: progress)
-        }
-        let sandbox = site.sandbox
-        let taskDir = site.taskDirectory(task.id)
-        try await sandbox.createDirectory(path: taskDir)
-        let prepared = try await prepareWorkdir(task, site: site, progress: progress)
-        try await installHookScript(site)
-
-        let settingsPath = taskDir + "/settings.json"
-        try await sandbox.writeFile(
-            path: settingsPath,
-            data: try HookSettings(taskID: task.id, hookScriptPath: site.hookScript, hookLogPath: site.hookLog).jsonData(),
-            mode: 0o600)
-        let agentEnvironment = passThroughEnvironment(site)
-        // The agent's API key is approved (its last 20 characters, nothing more) so its start-up
-        // screen asking about it never holds the task; trust likewise, unless turned off.
-        let keySuffix = agentEnvironment["ANTHROPIC_API_KEY"].flatMap { $0.isEmpty ? nil : TrustConfig.apiKeySuffix($0) }
-        let trust = setting("trust_workspace") == "on"
-        if trust || keySuffix != nil {
-            let paths = trust ? TrustConfig.projectPaths(directory: prepared.workdir, repositoryRoot: prepared.repoRoot) : []
-            do {
-                if site.kind == .local {
-                    try TrustConfig.forCurrentUser().trust(projectPaths: paths, apiKeySuffix: keySuffix)
-                } else {
-                    try await TrustConfig.trust(in: sandbox, paths: trust ? [prepared.workdir] : [], apiKeySuffix: keySuffix)
-                }
-            } catch {
-                throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) for \(prepared.workdir): \(error)")
+        do {
+            let site = try await site(named: name, progress: progress)
+            return try await site.start(task, mode: mode, runner: self, progress: progress)
+        } catch {
+            if let wait = SiteUnavailable.from(error) {
+                return .queued(position: try store.requeue(id: task.id, sandbox: sandbox, detail: wait.detail, notBefore: now() + wait.retryAfter))
             }
+            _ = try? store.setStatus(id: task.id, task.status, detail: "could not start: \(error)", cause: .system)
+            throw error
         }
-        let (sessionID, session, promptText) = Self.session(for: mode)
-        let promptFile = taskDir + "/prompt.txt"
-        try await sandbox.writeFile(path: promptFile, data: Data(promptText.utf8), mode: 0o600)
-        let mode = setting(site.permissionSetting)
-        let command = AgentCommand(agent: agent, session: session, settingsPath: settingsPath, permissions: Self.permissions(mode))
-        // Credentials go into a 0600 file the pane script sources and deletes before the agent starts.
-        let environmentFile = taskDir + "/env.sh"
-        try await sandbox.writeFile(
-            path: environmentFile, data: Data(PaneScript.environmentFileText(agentEnvironment).utf8), mode: 0o600)
-        let script = PaneScript(
-            taskID: task.id, workdir: prepared.workdir, command: command, promptFile: promptFile,
-            hookLogPath: site.hookLog, keepAwakeTask: site.keepAwake ? "task-\(task.id)" : nil,
-            environmentFile: environmentFile)
-        let scriptPath = taskDir + "/pane.sh"
-        try await sandbox.writeFile(path: scriptPath, data: Data(script.text.utf8), mode: 0o600)
-
-        try await site.tmux.ensureSession()
-        // Where `rewind` takes the branch back to (the first launch's commit is kept).
-        let startCommit = prepared.branch == nil ? nil
-            : (try? await sandbox.run(["git", "-C", prepared.workdir, "rev-parse", "--verify", "-q", "HEAD^{commit}"]))
-                .flatMap { $0.status == 0 ? $0.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) : nil }
-        let pane = try await site.tmux.newWindow(name: "task-\(task.id)", cwd: prepared.workdir, command: ["sh", scriptPath])
-        try store.recordLaunch(
-            id: task.id, sandbox: site.kind.rawValue, worktree: prepared.workdir, branch: prepared.branch,
-            sessionID: sessionID, paneID: pane, permissionMode: mode, startCommit: startCommit)
-        for note in prepared.notes { try store.appendLog(taskID: task.id, kind: "system", message: note) }
-        let place = site.kind == .local ? "" : " on the \(site.kind.rawValue)"
-        try store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(place) in \(prepared.workdir) (pane \(pane))")
-        return .started(pane: pane, workdir: prepared.workdir, notes: prepared.notes)
     }
 
     /// The session a launch starts (a new id, or the one resumed) and the text it is given.
@@ -367,14 +332,14 @@ public final class TaskRunner: Sendable {
     /// Agent credentials and stand-in switches that must reach the pane even when the tmux server
     /// was started earlier with another environment. They go into the 0600 pane script, never
     /// argv. Which credentials: the `agent_env` setting.
-    func passThroughEnvironment(_ site: Site) -> [String: String] {
+    func passThroughEnvironment(_ site: any Site) -> [String: String] {
         var names = Set(setting("agent_env").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         names.insert("IS_SANDBOX")
-        if site.kind == .local { names.insert("CLAUDE_CONFIG_DIR") }
+        names.formUnion(site.agentEnvironmentNames)
         return environment.filter { names.contains($0.key) || $0.key.hasPrefix("FAKE_CLAUDE_") }
     }
 
-    func installHookScript(_ site: Site) async throws {
+    func installHookScript(_ site: any Site) async throws {
         let sandbox = site.sandbox
         let wanted = Data(HookScript.text.utf8)
         if (try? await sandbox.readFile(path: site.hookScript)) != wanted {
@@ -384,44 +349,6 @@ public final class TaskRunner: Sendable {
         if try await !sandbox.fileExists(path: site.hookLog) {
             try await sandbox.writeFile(path: site.hookLog, data: Data(), mode: 0o600)
         }
-    }
-
-    /// What a task's work folder is.
-    struct PreparedWorkdir {
-        var workdir: String
-        var branch: String?
-        var repoRoot: String?
-        var notes: [String] = []
-    }
-
-    /// A local task's work folder: a git worktree on `task/<id>-<slug>` for a project in a
-    /// repository; the project folder itself for a project that is not; without a project, a fresh
-    /// folder under the work folder. (A remote site's is made by ``RemoteLaunch``.)
-    func prepareWorkdir(_ task: TaskRecord, site: Site, progress: @escaping @Sendable (String) -> Void) async throws -> PreparedWorkdir {
-        let name = "\(task.id)-\(slug(task.title))"
-        guard let projectName = task.projectName else {
-            let dir = site.workDirectory + "/" + name
-            try await site.sandbox.createDirectory(path: dir)
-            return PreparedWorkdir(workdir: dir)
-        }
-        let project = try store.project(named: projectName)
-        let top = try await local.sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
-        guard top.status == 0 else { return PreparedWorkdir(workdir: project.path) }
-        let root = top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let branch = task.branch ?? "task/\(name)"
-        let fm = FileManager.default
-        let dir = task.worktreePath ?? (paths.worktreeDirectory + "/\(projectName)/\(name)")
-        if fm.fileExists(atPath: dir + "/.git") { return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root) }
-        try fm.createDirectory(atPath: (dir as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let hasBranch = try await local.sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"])
-        let args = hasBranch.status == 0
-            ? ["git", "-C", root, "worktree", "add", dir, branch]
-            : ["git", "-C", root, "worktree", "add", "-b", branch, dir, "HEAD"]
-        let r = try await local.sandbox.run(args)
-        guard r.status == 0 else {
-            throw TaskError.failed("git worktree add failed for #\(task.id): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root)
     }
 
     func resolveExecutable(_ command: String) -> String? {
@@ -437,27 +364,23 @@ public final class TaskRunner: Sendable {
     /// Whether a queued task waits while a slot is free (two reads; the claim itself is a write
     /// transaction, which every command need not take).
     public func mayStartQueued() -> Bool {
-        (try? store.hasStartableQueued(limit: Int(setting("max_running")) ?? 4)) == true
+        (try? store.hasStartableQueued(limit: maxRunning)) == true
     }
 
     /// Starts queued tasks while slots are free; returns what it started. Each queued task is
-    /// claimed in one transaction, so of several processes that see a slot free up, one starts it.
+    /// claimed in one transaction, on a site with room (the least busy sprite of the pool), so of
+    /// several processes that see a slot free up, one starts it.
     @discardableResult
     public func startQueued() async -> [(Int64, LaunchOutcome)] {
         var started: [(Int64, LaunchOutcome)] = []
-        let limit = Int(setting("max_running")) ?? 4
-        while let next = try? store.claimNextQueued(limit: limit) {
+        while let next = try? store.claimNextQueued(limit: maxRunning, places: { self.places(for: $0) }) {
             do {
-                let site = try await self.site(for: next)
-                let outcome = try await start(next, site: site, mode: .fresh(prompt: next.prompt),
-                                              agent: setting(site.agentSetting), progress: { _ in })
+                let outcome = try await start(next, on: siteName(of: next), sandbox: next.sandbox ?? "local",
+                                              mode: .fresh(prompt: next.prompt), progress: { _ in })
+                // Back in the queue (a sprite not to be had now): the tasks behind it wait too.
+                if case .queued = outcome { break }
                 started.append((next.id, outcome))
             } catch {
-                if let wait = SiteUnavailable.from(error) {
-                    // Not now: back in the queue, tried again later; the tasks behind it wait too.
-                    _ = try? store.requeue(id: next.id, sandbox: next.sandbox ?? "local", detail: wait.detail, notBefore: now() + wait.retryAfter)
-                    break
-                }
                 _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)", cause: .system)
             }
         }
@@ -466,14 +389,10 @@ public final class TaskRunner: Sendable {
 
     // MARK: - Talking to the agent
 
-    func livePane(_ taskID: Int64) async throws -> (TaskRecord, Site, String) {
-        try catchUp()
-        var task = try store.task(id: taskID)
-        let site = try await site(for: task)
-        if site.kind != .local {
-            try await catchUp(site: site)
-            task = try store.task(id: taskID)
-        }
+    func livePane(_ taskID: Int64) async throws -> (TaskRecord, any Site, String) {
+        let site = try await site(for: try store.task(id: taskID))
+        try await catchUp(site: site)
+        let task = try store.task(id: taskID)
         guard task.status.isActive, let pane = task.paneID else {
             throw TaskError.failed("#\(task.id) has no running agent (it is \(task.status.rawValue))")
         }
@@ -491,9 +410,9 @@ public final class TaskRunner: Sendable {
     /// Types `text` into the agent's pane and waits for the matching UserPromptSubmit.
     public func send(taskID: Int64, text: String, timeout: Double = 10) async throws -> SendOutcome {
         let known = try store.task(id: taskID)
-        if known.sandbox == Site.Kind.sprite.rawValue, liveSources.withLock({ $0.isEmpty }) {
-            let site = try await site(for: known)
-            return try await RemoteInput(runner: self, site: site).send(known, text: text, timeout: timeout)
+        let knownSite = try await site(for: known)
+        if knownSite.readsAreRoundTrips, !liveSources.withLock({ $0.contains(knownSite.source) }) {
+            return try await RemoteInput(runner: self, site: knownSite).send(known, text: text, timeout: timeout)
         }
         let (_, site, pane) = try await livePane(taskID)
         let before = try store.lastEventID(taskID: taskID) ?? 0
@@ -519,18 +438,18 @@ public final class TaskRunner: Sendable {
                 + "clear it with: keys \(taskID) C-u (or attach \(taskID))")
     }
 
-    func waitForPrompt(taskID: Int64, site: Site, text: String, after: Int64, timeout: Double) async throws -> Bool {
+    func waitForPrompt(taskID: Int64, site: any Site, text: String, after: Int64, timeout: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         let wanted = text.trimmingCharacters(in: .whitespacesAndNewlines)
         while Date() < deadline {
             // A live stream stores the site's events as they come: then only the store is polled.
             // Otherwise the log is read each time — an exec on a sprite, so at most 10 a second.
-            let live = site.kind != .local && liveSources.withLock { $0.contains(site.source) }
+            let live = site.readsAreRoundTrips && liveSources.withLock { $0.contains(site.source) }
             if !live { try await catchUp(site: site) }
             for e in try store.events(taskID: taskID, afterID: after) where e.event == "UserPromptSubmit" {
                 if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return true }
             }
-            try await Task.sleep(for: .milliseconds(live ? 5 : site.kind == .local ? 20 : 100))
+            try await Task.sleep(for: .milliseconds(live ? 5 : site.readsAreRoundTrips ? 100 : 20))
         }
         return false
     }
@@ -556,16 +475,16 @@ public final class TaskRunner: Sendable {
     /// Finds tasks of `site` that are running by the store but whose agent window is gone with no
     /// exit record (a cold pause of a sprite ends every process), and marks them failed. Returns a
     /// line per task. Sites that cannot be reached now are left alone.
-    public func reconcile(site: Site) async -> [String] {
+    public func reconcile(site: any Site) async -> [String] {
         let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter {
-            $0.sandbox == site.kind.rawValue && ($0.status == .processing || $0.status == .blocked) && $0.paneID != nil
+            siteName(of: $0) == site.name && ($0.status == .processing || $0.status == .blocked) && $0.paneID != nil
         }
         var lines: [String] = []
         for task in candidates {
             guard let pane = task.paneID, let exists = try? await site.tmux.paneExists(pane), !exists else { continue }
             _ = try? await catchUp(site: site)   // its exit record may be there
             guard let now = try? store.task(id: task.id), now.status.isActive, now.paneID == pane else { continue }
-            let detail = "the agent's window on the \(site.kind.rawValue) is gone without an exit record (a cold pause ends every process)"
+            let detail = "the agent's window on \(site.label) is gone without an exit record (a cold pause ends every process)"
             _ = try? store.setStatus(id: task.id, .failed, detail: detail, cause: .agent)
             try? store.clearPane(id: task.id)
             lines.append("#\(task.id) ✗ failed — \(detail)")
@@ -616,11 +535,12 @@ public final class TaskRunner: Sendable {
         if let feedback { try store.appendLog(taskID: taskID, kind: "user", message: "Feedback: \(feedback)") }
         if let sid = task.sessionID, let transcript = try store.transcriptPath(taskID: taskID),
            (try? await site.sandbox.fileExists(path: transcript)) == true {
-            let outcome = try await launch(task, site: site, mode: .resume(sessionID: sid, prompt: feedback ?? "Please continue."), progress: { _ in })
+            let outcome = try await launch(task, places: places(for: task), mode: .resume(sessionID: sid, prompt: feedback ?? "Please continue."),
+                                           progress: { _ in })
             return (outcome, true)
         }
         let prompt = feedback.map { task.prompt + "\n\nFeedback: " + $0 } ?? task.prompt
-        return (try await launch(task, site: site, mode: .fresh(prompt: prompt), progress: { _ in }), false)
+        return (try await launch(task, places: places(for: task), mode: .fresh(prompt: prompt), progress: { _ in }), false)
     }
 }
 

@@ -105,13 +105,9 @@ extension TaskRunner {
     }
 
     /// Subagent transcripts kept beside a session's transcript (`<dir>/<session>/subagents/*.jsonl`).
-    func subagentTranscripts(of path: String, site: Site) async -> [String] {
+    func subagentTranscripts(of path: String, site: any Site) async -> [String] {
         guard path.hasSuffix(".jsonl") else { return [] }
         let dir = String(path.dropLast(6)) + "/subagents"
-        if site.kind == .local {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-            return names.filter { $0.hasSuffix(".jsonl") }.sorted().map { dir + "/" + $0 }
-        }
         let script = #"for f in "$1"/*.jsonl; do [ -f "$f" ] && printf '%s\n' "$f"; done; exit 0"#
         guard let r = try? await site.sandbox.probe(["sh", "-c", script, "sh", dir]), r.status == 0 else { return [] }
         return r.stdoutText.split(separator: "\n").map(String.init)

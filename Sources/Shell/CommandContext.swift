@@ -50,7 +50,7 @@ public final class CommandContext: @unchecked Sendable {
     /// The task runner, made on first use; it can reach the sprite when a Sprites token is set.
     public func runner() throws -> TaskRunner {
         if let r = opened.withLock({ $0.runner }) { return r }
-        let r = TaskRunner(store: try store(), home: paths.home, environment: environment, sprite: SpriteSite.provider(self))
+        let r = TaskRunner(store: try store(), home: paths.home, environment: environment, sprite: SpriteSites.provider(self))
         return opened.withLock { opened in
             if let existing = opened.runner { return existing }
             opened.runner = r
@@ -62,7 +62,7 @@ public final class CommandContext: @unchecked Sendable {
     /// sprite's hook log); nothing for local tasks (the dispatcher caught those up) or ended ones,
     /// and nothing when the sprite cannot be reached (what is stored is shown).
     func catchUpRemote(taskID: Int64) {
-        guard let task = try? store().task(id: taskID), task.status.isActive, task.sandbox == Site.Kind.sprite.rawValue,
+        guard let task = try? store().task(id: taskID), task.status.isActive, task.sandbox == SiteKind.sprite.rawValue,
               let runner = try? runner() else { return }
         _ = try? runBlocking { try await runner.catchUp(taskID: taskID) }
     }
@@ -72,7 +72,7 @@ public final class CommandContext: @unchecked Sendable {
 
     /// Where `run` starts a task when not told: the sprite when a Sprites token is set (and
     /// `--local` was not given), else this machine.
-    func defaultSandbox() -> Site.Kind {
+    func defaultSandbox() -> SiteKind {
         !preferLocal && SpriteAccess.findToken(self) != nil ? .sprite : .local
     }
 

@@ -81,7 +81,7 @@ struct New: ParsableCommand, ShellCommand {
             RunReport.prepare(runner, ctx)
             let progress = RunReport.progress(ctx)
             let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind, progress: progress) }
-            ctx.out.line(RunReport.describe(task.id, outcome, on: kind, ctx: ctx))
+            ctx.out.line(RunReport.describe(task.id, outcome, ctx: ctx))
             RunReport.awaitStart(task.id, outcome, runner: runner, ctx: ctx)
         }
     }

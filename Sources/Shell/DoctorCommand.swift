@@ -91,7 +91,7 @@ struct DoctorChecks: Sendable {
         return .pass("agent", "\(agent) — \(DisplayText.oneLine(r.stdoutText, limit: 80))")
     }
 
-    func credentialChecks(_ site: Site) async -> [DoctorCheck] {
+    func credentialChecks(_ site: any Site) async -> [DoctorCheck] {
         let env = runner.agentEnvironment(site)
         let names = runner.setting("agent_env").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let given = names.filter { env[$0].map { !$0.isEmpty } ?? false }

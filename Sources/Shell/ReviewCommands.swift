@@ -43,7 +43,7 @@ struct Diff: ParsableCommand, ShellCommand {
         for note in diff.notes { ctx.err.line(ctx.style.dim(note)) }
         var text = diff.committed
         if !diff.uncommitted.isEmpty {
-            let place = diff.computedOn == .local ? "" : " on the \(diff.computedOn.rawValue)"
+            let place = diff.computedOn
             text.append(contentsOf: (ctx.style.yellow("# uncommitted changes in \(diff.workdir ?? "its work folder")\(place)") + "\n").utf8)
             text.append(diff.uncommitted)
         }
@@ -88,7 +88,7 @@ struct Merge: ParsableCommand, ShellCommand {
         }
         ctx.out.line("#\(taskID) merged \(m.branch) into \(m.into) (\(how))")
         for c in m.commits { ctx.out.line("  " + c) }
-        let folder = m.workdirSite == .local ? "worktree" : "clone on the \(m.workdirSite.rawValue)"
+        let folder = m.workdirNoun
         var done = "#\(taskID) done; branch \(m.branch) kept"
         if let workdir = m.workdir {
             done += m.workdirRemoved ? "; \(folder) \(workdir) removed" : "; \(folder) \(workdir) kept: \(m.kept ?? "")"

@@ -34,7 +34,7 @@ struct Run: ParsableCommand, ShellCommand {
     var pull = false
 
     func validate() throws {
-        if let s = sandbox, Site.Kind(rawValue: s) == nil {
+        if let s = sandbox, SiteKind(rawValue: s) == nil {
             throw ValidationError("--sandbox takes local or sprite, not '\(s)'")
         }
     }
@@ -42,7 +42,7 @@ struct Run: ParsableCommand, ShellCommand {
     mutating func run(_ ctx: CommandContext) throws {
         let runner = try ctx.runner()
         let taskID = try task.id()
-        let kind = sandbox.flatMap(Site.Kind.init(rawValue:)) ?? ctx.defaultSandbox()
+        let kind = sandbox.flatMap(SiteKind.init(rawValue:)) ?? ctx.defaultSandbox()
         let pullWhenDone = pull
         if pullWhenDone && kind == .local { throw TaskError.usage("--pull is for sprite runs; a local run's branch is in the repository already") }
         let progress = RunReport.progress(ctx)
@@ -50,7 +50,7 @@ struct Run: ParsableCommand, ShellCommand {
         let outcome = try runBlocking {
             try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
         }
-        ctx.out.line(RunReport.describe(taskID, outcome, on: kind, ctx: ctx))
+        ctx.out.line(RunReport.describe(taskID, outcome, ctx: ctx))
         if case .started(_, _, let notes) = outcome {
             for note in notes { ctx.out.line("  " + note) }
         }
@@ -83,14 +83,18 @@ enum RunReport {
         ctx.out.line(ctx.style.yellow("#\(id) ⏸ \(task.statusDetail ?? "")") + ctx.style.dim(" · keys \(id) Enter · attach \(id)"))
     }
 
-    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, on kind: Site.Kind = .local, ctx: CommandContext? = nil) -> String {
-        let place = kind == .local ? "" : " on the \(kind.rawValue)"
+    /// What became of a launch: where it started (the sprite's name), or why it waits.
+    static func describe(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, ctx: CommandContext) -> String {
+        let task = try? ctx.store().task(id: id)
+        let onSprite = task?.sandbox == SiteKind.sprite.rawValue
         switch outcome {
         case .started(let pane, let workdir, _):
+            let place = onSprite ? " on the sprite \(task?.site ?? "")" : ""
             return "#\(id) started\(place) in \(workdir) (pane \(pane))"
         case .queued(let n):
-            // Why it waits: a slot, or a sprite (the account's limit).
-            if let detail = (try? ctx?.store().task(id: id).statusDetail) ?? nil, detail.hasPrefix("waiting for a sprite") {
+            // Why it waits: a slot, a place on a sprite of the pool, or a sprite (the account's limit).
+            let place = onSprite ? " on the sprite" : ""
+            if let detail = task?.statusDetail, detail.hasPrefix("waiting for a") && !detail.hasPrefix("waiting for a slot") {
                 return "#\(id) queued\(place) (\(n) waiting; \(detail))"
             }
             return "#\(id) queued\(place) (\(n) waiting; max_running reached)"
@@ -260,8 +264,7 @@ struct Retry: ParsableCommand, ShellCommand {
         let fb = feedback
         RunReport.prepare(runner, ctx)
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
-        let kind = Site.Kind(rawValue: (try? ctx.store().task(id: taskID).sandbox) ?? nil ?? "local") ?? .local
-        ctx.out.line(RunReport.describe(taskID, outcome, on: kind, ctx: ctx) + (resumed ? " — resuming its session" : " — fresh session"))
+        ctx.out.line(RunReport.describe(taskID, outcome, ctx: ctx) + (resumed ? " — resuming its session" : " — fresh session"))
         RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
     }
 }

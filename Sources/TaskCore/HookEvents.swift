@@ -371,12 +371,19 @@ extension TaskStore {
         try write { db in try db.execute(sql: "UPDATE tasks SET pane_id = NULL WHERE id = ?", arguments: [id]) }
     }
 
-    /// Tasks that are queued, processing or blocked in `sandbox` (`local`, `sprite`).
-    public func activeCount(sandbox: String) throws -> Int {
+    /// The sites of `sandbox` (`local`, `sprite`) with tasks placed there that are queued,
+    /// processing or blocked, and how many each has (one indexed read).
+    public func activeSites(sandbox: String) throws -> [String: Int] {
         try read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM tasks WHERE sandbox = ? AND status IN ('queued','processing','blocked')",
-                arguments: [sandbox]) ?? 0
+            var sites: [String: Int] = [:]
+            for row in try Row.fetchAll(
+                db, sql: """
+                    SELECT site, COUNT(*) FROM tasks WHERE status IN ('queued','processing','blocked') AND sandbox = ?
+                        AND site IS NOT NULL GROUP BY site
+                    """, arguments: [sandbox]) {
+                sites[row[0]] = row[1]
+            }
+            return sites
         }
     }
 

@@ -18,13 +18,15 @@ public struct TaskRecord: Sendable, Equatable {
     public var paneID: String?
     public var exitCode: Int?
     public var permissionMode: String?
+    /// The site it runs (or ran, or is placed) on: `local`, or the name of its sprite.
+    public var site: String?
 
     public init(
         id: Int64, title: String, prompt: String, status: TaskStatus, statusDetail: String? = nil,
         projectID: Int64? = nil, projectName: String? = nil, createdAt: Double, updatedAt: Double,
         startedAt: Double? = nil, finishedAt: Double? = nil, sandbox: String? = nil,
         worktreePath: String? = nil, branch: String? = nil, sessionID: String? = nil,
-        paneID: String? = nil, exitCode: Int? = nil, permissionMode: String? = nil
+        paneID: String? = nil, exitCode: Int? = nil, permissionMode: String? = nil, site: String? = nil
     ) {
         self.id = id
         self.title = title
@@ -44,6 +46,7 @@ public struct TaskRecord: Sendable, Equatable {
         self.paneID = paneID
         self.exitCode = exitCode
         self.permissionMode = permissionMode
+        self.site = site
     }
 }
 

@@ -238,6 +238,17 @@ public enum Schema {
                 ALTER TABLE tasks ADD COLUMN not_before REAL;
                 """)
         }
+        m.registerMigration("v12-task-site") { db in
+            // The pool of sprites: which site a task runs on (`local`, or its sprite's name). Tasks
+            // that ran on the one sprite before get the sprite named then.
+            try db.execute(sql: """
+                ALTER TABLE tasks ADD COLUMN site TEXT;
+                UPDATE tasks SET site = 'local' WHERE sandbox = 'local';
+                UPDATE tasks SET site = COALESCE((SELECT value FROM settings WHERE key = 'sprite.name'), 'task-sandbox')
+                    WHERE sandbox = 'sprite';
+                CREATE INDEX tasks_site_active ON tasks(site) WHERE status IN ('queued','processing','blocked');
+                """)
+        }
         return m
     }
 }

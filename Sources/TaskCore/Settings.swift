@@ -3,6 +3,10 @@ public struct SettingDefinition: Sendable {
     public enum ValueKind: Sendable {
         case text
         case positiveInteger
+        /// A whole number from 1 to `max`.
+        case count(max: Int)
+        /// A whole number above 0, or empty for the default the summary names.
+        case optionalPositiveInteger
         /// Seconds (fractions allowed), 0 and up, at most `max`.
         case seconds(max: Double)
         case boolean
@@ -28,6 +32,17 @@ public struct SettingDefinition: Sendable {
         case .positiveInteger:
             guard let n = Int(value), n > 0 else {
                 throw TaskError.usage("\(key) takes a whole number above 0, not '\(value)'")
+            }
+            return String(n)
+        case .count(let max):
+            guard let n = Int(value), n > 0, n <= max else {
+                throw TaskError.usage("\(key) takes a whole number from 1 to \(max), not '\(value)'")
+            }
+            return String(n)
+        case .optionalPositiveInteger:
+            if value.isEmpty { return value }
+            guard let n = Int(value), n > 0 else {
+                throw TaskError.usage("\(key) takes a whole number above 0 (or nothing, for the default), not '\(value)'")
             }
             return String(n)
         case .seconds(let max):
@@ -98,7 +113,16 @@ public enum Settings {
             summary: "seconds without a hook after a launch before the task is blocked quoting the agent's start-up screen (0: off)"),
         SettingDefinition(
             key: "sprite.name", defaultValue: "task-sandbox", kind: .text, environment: nil,
-            summary: "the sprite that tasks run on"),
+            summary: "the sprite that tasks run on (the first of the pool; the others are <name>-2, <name>-3, …)"),
+        SettingDefinition(
+            key: "sprite.pool", defaultValue: "1", kind: .count(max: 50), environment: nil,
+            summary: "how many sprites tasks may run on (1 to 50), each made and provisioned on first need"),
+        SettingDefinition(
+            key: "sprite.tasks_per_sprite", defaultValue: "", kind: .optionalPositiveInteger, environment: nil,
+            summary: "how many tasks one sprite takes at once (empty: max_running, one shared sprite); 1 gives each task a sprite of its own"),
+        SettingDefinition(
+            key: "sprite.fresh", defaultValue: "off", kind: .boolean, environment: nil,
+            summary: "restore a sprite's provisioning checkpoint before each new task (with sprite.tasks_per_sprite 1)"),
         SettingDefinition(
             key: "sprite.agent", defaultValue: "claude", kind: .text, environment: "TASK_SPRITE_AGENT",
             summary: "the agent command on the sprite"),

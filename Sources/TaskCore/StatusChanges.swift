@@ -25,8 +25,8 @@ public struct StatusChange: Sendable, Equatable {
 
 /// Whether a task got a slot to run in.
 public enum SlotClaim: Equatable, Sendable {
-    /// The task is `processing` now and holds a slot; start its agent.
-    case claimed
+    /// The task is `processing` now and holds a slot on `site`; start its agent there.
+    case claimed(site: String)
     /// Every slot is taken: the task is `queued`, at this place in the queue.
     case queued(position: Int)
 }
@@ -121,21 +121,40 @@ extension TaskStore {
     }
 
     /// Claims a slot for `id` in one `BEGIN IMMEDIATE` transaction — the count of running agents
-    /// and the claim cannot be split by another process — and records where it will run: the task
-    /// becomes `processing` ("starting"), or `queued` when `limit` agents hold slots.
-    public func claimSlot(id: Int64, limit: Int, sandbox: String, cause: ChangeCause = .user) throws -> SlotClaim {
+    /// and the claim cannot be split by another process — on the least busy site of `places`, and
+    /// records where it will run: the task becomes `processing` ("starting"), or `queued` when
+    /// `limit` agents hold slots or every site of `places` is full.
+    public func claimSlot(id: Int64, limit: Int, places: Places, cause: ChangeCause = .user) throws -> SlotClaim {
         try write { db in
             let task = try Self.fetchTask(db, id: id)
-            try db.execute(sql: "UPDATE tasks SET sandbox = ?, pane_id = NULL WHERE id = ?", arguments: [sandbox, id])
-            if try Self.runningCount(db) >= limit {
-                try Self.changeStatus(db, task, to: .queued, detail: "waiting for a slot (max_running \(limit))", cause: cause)
-                let position = try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'queued' AND id <= ?", arguments: [id]) ?? 1
-                return .queued(position: position)
+            try db.execute(sql: "UPDATE tasks SET sandbox = ?, pane_id = NULL WHERE id = ?", arguments: [places.sandbox, id])
+            let site = try Self.runningCount(db) < limit ? try Self.freeSite(db, places) : nil
+            guard let site else {
+                let detail = try Self.runningCount(db) >= limit ? "waiting for a slot (max_running \(limit))" : places.fullDetail
+                try Self.changeStatus(db, task, to: .queued, detail: detail, cause: cause)
+                return .queued(position: try Self.queuePosition(db, id: id))
             }
+            try db.execute(sql: "UPDATE tasks SET site = ? WHERE id = ?", arguments: [site, id])
             try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: cause)
-            return .claimed
+            return .claimed(site: site)
         }
+    }
+
+    /// The least busy site of `places` with room for one more agent (the first on a tie), in the
+    /// caller's transaction.
+    static func freeSite(_ db: Database, _ places: Places) throws -> String? {
+        var busy: [String: Int] = [:]
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT site, COUNT(*) FROM tasks WHERE sandbox = ? AND status IN ('processing','blocked') GROUP BY site",
+            arguments: [places.sandbox])
+        for row in rows { if let site: String = row[0] { busy[site] = row[1] } }
+        return places.sites.enumerated()
+            .filter { busy[$0.element, default: 0] < places.perSite }
+            .min { (busy[$0.element, default: 0], $0.offset) < (busy[$1.element, default: 0], $1.offset) }?.element
+    }
+
+    static func queuePosition(_ db: Database, id: Int64) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'queued' AND id <= ?", arguments: [id]) ?? 1
     }
 
     /// Puts `id` back in the queue with `detail`, not to be tried before `notBefore` (a site that
@@ -146,8 +165,7 @@ extension TaskStore {
             try db.execute(sql: "UPDATE tasks SET sandbox = ?, pane_id = NULL, not_before = ? WHERE id = ?",
                            arguments: [sandbox, notBefore, id])
             try Self.changeStatus(db, task, to: .queued, detail: detail, cause: .system)
-            return try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM tasks WHERE status = 'queued' AND id <= ?", arguments: [id]) ?? 1
+            return try Self.queuePosition(db, id: id)
         }
     }
 
@@ -165,15 +183,24 @@ extension TaskStore {
             arguments: [now()])
     }
 
-    /// Takes the oldest queued task into a free slot, in one `BEGIN IMMEDIATE` transaction: of
-    /// several processes that see a slot free up, exactly one gets each queued task.
-    public func claimNextQueued(limit: Int) throws -> TaskRecord? {
+    /// Takes the oldest queued task that has a place into a free slot, in one `BEGIN IMMEDIATE`
+    /// transaction: of several processes that see a slot free up, exactly one gets each queued
+    /// task. `places` says where a task may go; a task whose every site is full waits, and the
+    /// next one (bound elsewhere) may go first.
+    public func claimNextQueued(limit: Int, places: (TaskRecord) -> Places) throws -> TaskRecord? {
         try write { db in
-            guard try Self.runningCount(db) < limit, let id = try Self.startableQueued(db) else { return nil }
-            try db.execute(sql: "UPDATE tasks SET not_before = NULL WHERE id = ?", arguments: [id])
-            let task = try Self.fetchTask(db, id: id)
-            try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: .system)
-            return try Self.fetchTask(db, id: id)
+            guard try Self.runningCount(db) < limit else { return nil }
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM tasks WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?) ORDER BY id LIMIT 200",
+                arguments: [now()])
+            for id in ids {
+                let task = try Self.fetchTask(db, id: id)
+                guard let site = try Self.freeSite(db, places(task)) else { continue }
+                try db.execute(sql: "UPDATE tasks SET not_before = NULL, site = ? WHERE id = ?", arguments: [site, id])
+                try Self.changeStatus(db, task, to: .processing, detail: "starting", cause: .system)
+                return try Self.fetchTask(db, id: id)
+            }
+            return nil
         }
     }
 

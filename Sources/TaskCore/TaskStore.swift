@@ -112,7 +112,7 @@ public final class TaskStore: Sendable {
     static let taskColumns = """
         t.id, t.title, t.prompt, t.status, t.status_detail, t.project_id, p.name AS project_name,
         t.created_at, t.updated_at, t.started_at, t.finished_at, t.sandbox, t.worktree_path,
-        t.branch, t.session_id, t.pane_id, t.exit_code, t.permission_mode
+        t.branch, t.session_id, t.pane_id, t.exit_code, t.permission_mode, t.site
         """
 
     static func task(from row: Row) -> TaskRecord {
@@ -122,7 +122,7 @@ public final class TaskStore: Sendable {
             projectID: row[5], projectName: row[6], createdAt: row[7], updatedAt: row[8],
             startedAt: row[9], finishedAt: row[10], sandbox: row[11], worktreePath: row[12],
             branch: row[13], sessionID: row[14], paneID: row[15], exitCode: row[16],
-            permissionMode: row[17])
+            permissionMode: row[17], site: row[18])
     }
 
     /// Checks a title: one line, not empty, not too long.

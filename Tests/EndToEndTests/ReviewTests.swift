@@ -425,13 +425,13 @@ struct ReviewTests {
             // Computed on the sprite: nothing pulled.
             let diff = try await env.run(["diff", "1"])
             #expect(diff.status == 0, "\(diff.stderr)")
-            let parts = diff.stdout.components(separatedBy: "# uncommitted changes in \(clone) on the sprite\n")
+            let parts = diff.stdout.components(separatedBy: "# uncommitted changes in \(clone) on the sprite task-sandbox\n")
             try #require(parts.count == 2, "\(diff.stdout)")
             #expect(parts[0].hasPrefix("diff --git a/poem.txt b/poem.txt\n") && parts[0].hasSuffix("\n+an old silent pond\n"), "\(parts[0])")
             #expect(parts[1].hasPrefix("diff --git a/draft.txt b/draft.txt\n") && parts[1].hasSuffix("\n+the sound of water\n"), "\(parts[1])")
             #expect(try await runCommand(["git", "-C", repo, "rev-parse", "--verify", "-q", Self.branch]).status != 0, "no pull")
             #expect(try await env.run(["diff", "1", "--name-only"]).stdout
-                    == "poem.txt\n# uncommitted changes in \(clone) on the sprite\ndraft.txt\n")
+                    == "poem.txt\n# uncommitted changes in \(clone) on the sprite task-sandbox\ndraft.txt\n")
 
             // A dirty checkout is refused before anything is pulled.
             try Data("# edited by hand\n".utf8).write(to: URL(fileURLWithPath: repo + "/README.md"))
@@ -458,7 +458,7 @@ struct ReviewTests {
                 #1 pulled \(Self.branch): no new commits
                 #1 merged \(Self.branch) into main (fast-forward, 1 commit)
                   \(tip.prefix(7)) Add the poem
-                #1 done; branch \(Self.branch) kept; clone on the sprite \(clone) kept: it holds uncommitted changes
+                #1 done; branch \(Self.branch) kept; clone on the sprite task-sandbox \(clone) kept: it holds uncommitted changes
 
                 """, "\(merged.stdout)")
             #expect(try await git(repo, "rev-parse", "HEAD") == tip)
@@ -501,14 +501,14 @@ struct ReviewTests {
             #expect(squashed.status == 0, "\(squashed.stderr)")
             #expect(squashed.stdout.hasPrefix("#1 pulled \(Self.branch): 2 new commits\n#1 merged \(Self.branch) into main (2 commits squashed into "),
                     "\(squashed.stdout)")
-            #expect(squashed.stdout.hasSuffix("#1 done; branch \(Self.branch) kept; clone on the sprite \(clone) removed\n"), "\(squashed.stdout)")
+            #expect(squashed.stdout.hasSuffix("#1 done; branch \(Self.branch) kept; clone on the sprite task-sandbox \(clone) removed\n"), "\(squashed.stdout)")
             #expect(try await git(repo, "log", "-1", "--format=%s") == "Write a poem")
             #expect(try await git(repo, "rev-parse", "HEAD^") == human)
             #expect(!FileManager.default.fileExists(atPath: clone))
             // With its clone gone, the diff comes from the branch pulled here.
             let after = try await s.run(["diff", "1", "--name-only"])
             #expect(after.status == 0 && after.stdout == "poem.txt\n", "\(after.stdout) \(after.stderr)")
-            #expect(after.stderr.contains("#1's folder is gone from the sprite: this is its branch as pulled here"))
+            #expect(after.stderr.contains("#1's folder is gone from the sprite task-sandbox: this is its branch as pulled here"))
         }
     }
 }
@@ -584,7 +584,7 @@ struct RewindTests {
             #expect(try await git(clone, "rev-parse", "HEAD") != start)
             let r = try await s.run(["rewind", "1"])
             #expect(r.status == 0, "\(r.stderr)")
-            #expect(r.stdout.contains("  kept refs/task-rewound/1/1 (1 commit, ") && r.stdout.contains("Add the poem) on the sprite"), "\(r.stdout)")
+            #expect(r.stdout.contains("  kept refs/task-rewound/1/1 (1 commit, ") && r.stdout.contains("Add the poem) on the sprite task-sandbox"), "\(r.stdout)")
             #expect(try await git(clone, "rev-parse", "HEAD") == start)
             #expect(try await git(clone, "log", "-1", "--format=%s", "refs/task-rewound/1/1") == "Add the poem")
             #expect(try await s.agent.status(1) == "backlog")

@@ -73,8 +73,8 @@ struct SpriteRunTests {
         #expect(started.status == 0, "\(started.stderr)")
         // First use provisions the sprite, with progress; then the commit is sent as a bundle.
         #expect(started.stdout.contains("✓ sprite task-sandbox created"), "\(started.stdout)")
-        #expect(started.stdout.contains("#1 started on the sprite in " + sim.home() + "/work/web/1-write-a-poem"), "\(started.stdout)")
-        #expect(started.stdout.contains("to the sprite: 1 new commit"), "\(started.stdout)")
+        #expect(started.stdout.contains("#1 started on the sprite task-sandbox in " + sim.home() + "/work/web/1-write-a-poem"), "\(started.stdout)")
+        #expect(started.stdout.contains("to the sprite task-sandbox: 1 new commit"), "\(started.stdout)")
         // One-shot commands catch up from the sprite's hook log.
         try await waitUntil("the agent's first turn ends") {
             try await s.run(["events", "1"]).stdout.contains("Committed the poem")
@@ -135,7 +135,7 @@ struct SpriteRunTests {
         let second = try await slow.run(["run", "2"])
         let launchOps = try await Self.controlOperations(sim) - opsBefore
         #expect(launchOps == 1, "commands the launch took on the sprite: \(launchOps)")
-        #expect(second.stdout.contains("is on the sprite already: nothing new sent"), "\(second.stdout)")
+        #expect(second.stdout.contains("is on the sprite task-sandbox already: nothing new sent"), "\(second.stdout)")
         #expect(second.stdout.contains("not sent: 1 uncommitted change in \(repo) (commit them to include them)"), "\(second.stdout)")
         #expect(try await s.run(["keys", "1", "C-u"]).status == 0, "keys reach the pane on the sprite")
         #expect(try await s.run(["done", "1"]).status == 0)
@@ -155,7 +155,7 @@ struct SpriteRunTests {
         #expect(try await s.run(["new", "Third", "--project", "web"]).status == 0)
         let third = try await s.run(["run", "3"])
         #expect(third.status == 0, "\(third.stderr)")
-        #expect(third.stdout.contains("to the sprite: 1 new commit"), "\(third.stdout)")
+        #expect(third.stdout.contains("to the sprite task-sandbox: 1 new commit"), "\(third.stdout)")
         try await s.agent.waitForStatus(3, "blocked", timeout: 30)
         #expect(try await s.run(["stop", "3"]).status == 0)
     }
@@ -274,7 +274,7 @@ struct SpriteLiveTests {
                          "#1 ✎ Write", "#1 ▸ Bash", "#1 ⏸ waiting for input"].map { row(screen, $0) }
             #expect(order.allSatisfy { $0 != nil }, "\(screen)")
             // The live session starts as soon as the task holds its slot, before the launch ends.
-            #expect((row(screen, "sprite: live") ?? .max) < (row(screen, "#1 ● agent started") ?? 0), "\(screen)")
+            #expect((row(screen, "sprite task-sandbox: live") ?? .max) < (row(screen, "#1 ● agent started") ?? 0), "\(screen)")
             #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted(), "events in order:\n\(screen)")
 
             // follow: lines go to the agent on the sprite; its events show inline.
@@ -291,10 +291,10 @@ struct SpriteLiveTests {
 
             // The sprite pauses (every socket dropped): the shell says so, reconnects, and goes on.
             try await sim.pause("task-sandbox", cold: false)
-            try await t.waitFor(text: "sprite: reconnecting…")
+            try await t.waitFor(text: "sprite task-sandbox: reconnecting…")
             try await t.waitFor("live again") { screen in
-                guard let r = row(screen, "sprite: reconnecting…") else { return false }
-                return screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(r + 1).contains { $0.contains("sprite: live") }
+                guard let r = row(screen, "sprite task-sandbox: reconnecting…") else { return false }
+                return screen.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(r + 1).contains { $0.contains("sprite task-sandbox: live") }
             }
             try await t.submit("send 1 one more", waitFor: "#1 ← sent")
             try await t.waitFor(text: "#1 ❯ one more")
@@ -370,7 +370,7 @@ struct SpriteLiveTests {
         try await first.waitFor(text: "task>")
         try await first.type("run 1")
         try await first.press("Enter")
-        try await first.waitFor(text: "sprite: live", timeout: 30)
+        try await first.waitFor(text: "sprite task-sandbox: live", timeout: 30)
         // The live session starts when the slot is claimed; the drops begin once the agent runs.
         try await first.waitFor(text: "#1 started on the sprite", timeout: 60)
         for _ in 0..<20 {

@@ -52,7 +52,7 @@ struct StatusMachineTests {
         let store = try TaskStore(path: dir + "/task.db")
         let task = try store.createTask(title: "t", prompt: "p", projectName: nil)
         if row.from != .backlog {
-            _ = try store.claimSlot(id: task.id, limit: 10, sandbox: "local")
+            _ = try store.claimSlot(id: task.id, limit: 10, places: Self.here)
             try store.recordLaunch(id: task.id, sandbox: "local", worktree: nil, branch: nil, sessionID: nil, paneID: "%1", permissionMode: nil)
             try store.setStatus(id: task.id, row.from, detail: row.detail)
         }
@@ -71,18 +71,57 @@ struct StatusMachineTests {
         let store = try TaskStore(path: dir + "/task.db")
         let task = try store.createTask(title: "t", prompt: "p", projectName: nil)
         let start = try store.feedCursor()
-        #expect(try store.claimSlot(id: task.id, limit: 1, sandbox: "local") == .claimed)
+        #expect(try store.claimSlot(id: task.id, limit: 1, places: Self.here) == .claimed(site: "local"))
         let second = try store.createTask(title: "u", prompt: "p", projectName: nil)
-        #expect(try store.claimSlot(id: second.id, limit: 1, sandbox: "local") == .queued(position: 1))
+        #expect(try store.claimSlot(id: second.id, limit: 1, places: Self.here) == .queued(position: 1))
         let line = Self.hook("Stop") + "\n"
         try store.ingest(source: "local", lines: [LogLine(record: HookRecord(line: Self.hook("Stop")), endOffset: Int64(line.utf8.count))],
                          newOffset: Int64(line.utf8.count))
         try store.setStatus(id: task.id, .cancelled, detail: "stopped by user")
-        #expect(try store.claimNextQueued(limit: 1)?.id == second.id)
-        #expect(try store.claimNextQueued(limit: 1) == nil, "one slot, taken")
+        #expect(try store.claimNextQueued(limit: 1, places: { _ in Self.here })?.id == second.id)
+        #expect(try store.claimNextQueued(limit: 1, places: { _ in Self.here }) == nil, "one slot, taken")
         let changes = try store.statusChanges(after: start.log)
         #expect(changes.map { "\($0.taskID) \($0.status.rawValue) \($0.cause.rawValue)" } == [
             "1 processing user", "2 queued user", "1 blocked agent", "1 cancelled user", "2 processing system",
         ])
+    }
+
+    static let here = Places(sandbox: "local", sites: ["local"], perSite: 10, fullDetail: "")
+
+    /// The pool: each task goes to the least busy sprite; when every sprite is full it waits
+    /// (saying why) while a task bound elsewhere may go first; a freed sprite takes the next one.
+    @Test func tasksGoToTheLeastBusySpriteAndWaitWhenEveryOneIsFull() throws {
+        let dir = NSTemporaryDirectory() + "task-sm-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try TaskStore(path: dir + "/task.db")
+        let pool = Places(sandbox: "sprite", sites: ["s", "s-2", "s-3"], perSite: 1, fullDetail: "waiting for a place on a sprite")
+        var claims: [SlotClaim] = []
+        for n in 1...4 {
+            let task = try store.createTask(title: "t\(n)", prompt: "p", projectName: nil)
+            claims.append(try store.claimSlot(id: task.id, limit: 10, places: pool))
+        }
+        #expect(claims == [.claimed(site: "s"), .claimed(site: "s-2"), .claimed(site: "s-3"), .queued(position: 1)])
+        #expect(try store.task(id: 4).statusDetail == "waiting for a place on a sprite")
+        #expect(try store.activeSites(sandbox: "sprite") == ["s": 1, "s-2": 1, "s-3": 1])
+        // A local task behind it is not held up by the full pool.
+        let local = try store.createTask(title: "here", prompt: "p", projectName: nil)
+        try store.setStatus(id: local.id, .queued)
+        let places: (TaskRecord) -> Places = { $0.sandbox == "sprite" ? pool : Self.here }
+        #expect(try store.claimNextQueued(limit: 10, places: places)?.id == local.id)
+        try store.setStatus(id: 2, .done)
+        let next = try store.claimNextQueued(limit: 10, places: places)
+        #expect(next?.id == 4 && next?.site == "s-2", "the freed sprite takes the waiting task")
+        #expect(try store.claimNextQueued(limit: 10, places: places) == nil)
+        // Two per sprite: the least busy first, ties to the first of the pool.
+        let two = Places(sandbox: "sprite", sites: ["s", "s-2", "s-3", "s-4"], perSite: 2, fullDetail: "")
+        let fifth = try store.createTask(title: "t5", prompt: "p", projectName: nil)
+        #expect(try store.claimSlot(id: fifth.id, limit: 10, places: two) == .claimed(site: "s-4"))
+        let sixth = try store.createTask(title: "t6", prompt: "p", projectName: nil)
+        #expect(try store.claimSlot(id: sixth.id, limit: 10, places: two) == .claimed(site: "s"))
+        // max_running still caps the total.
+        let seventh = try store.createTask(title: "t7", prompt: "p", projectName: nil)
+        #expect(try store.claimSlot(id: seventh.id, limit: 6, places: two) == .queued(position: 1))
+        #expect(try store.task(id: seventh.id).statusDetail == "waiting for a slot (max_running 6)")
     }
 }

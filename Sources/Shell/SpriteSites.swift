@@ -5,15 +5,14 @@ import SpriteSandbox
 import Sprites
 import TaskCore
 
-/// Wires the sprite into the runner: a site on the sprite named by `sprite.name`, provisioned on
-/// first use, its errors worded for the user.
-enum SpriteSite {
+/// Wires the sprites of the pool into the runner: the site on a sprite, provisioned on first
+/// use, its errors worded for the user.
+enum SpriteSites {
     /// The runner's sprite provider; nil without a token.
     static func provider(_ ctx: CommandContext) -> SiteProvider? {
         guard SpriteAccess.findToken(ctx) != nil else { return nil }
-        return { progress in
+        return { name, progress in
             let (client, found) = try SpriteAccess.client(ctx)
-            let name = try SpriteAccess.name(ctx)
             let cache = SpriteSiteCache(ctx: ctx, name: name)
             // A sprite provisioned before: no request at all (a launch's one look at the sprite
             // finds an outdated hook script and replaces it; a sprite gone answers 404, which
@@ -28,7 +27,8 @@ enum SpriteSite {
                     case .working: "…"
                     case .missing: "✗"
                     }
-                    progress("\(mark) \(step.text)")
+                    // Several sprites of the pool may be provisioned at once: each line says which.
+                    progress("\(mark) " + (step.text.contains(name) ? step.text : "\(name): \(step.text)"))
                 }
                 let id = try await client.getSprite(name).id
                 cache.save(home: sandbox.homeDirectory, id: id)
@@ -40,14 +40,9 @@ enum SpriteSite {
         }
     }
 
-    /// The site on a provisioned sprite. Its hook source names the sprite's id too: a sprite made
-    /// anew under the same name starts a new hook log, read from its first byte.
-    static func site(_ sandbox: SpriteSandbox, id: String?) -> Site {
-        let home = sandbox.homeDirectory
-        return Site(
-            kind: .sprite, sandbox: sandbox, tmux: Tmux(sandbox: sandbox, socket: "task"),
-            source: "sprite:\(sandbox.sprite)" + (id.map { ":\($0)" } ?? ""), runDirectory: home + "/.task", workDirectory: home + "/work",
-            agentSetting: "sprite.agent", permissionSetting: "sprite.permission_mode", keepAwake: true)
+    /// The site on a provisioned sprite.
+    static func site(_ sandbox: SpriteSandbox, id: String?) -> SpriteSite {
+        SpriteSite(name: sandbox.sprite, sandbox: sandbox, home: sandbox.homeDirectory, id: id)
     }
 }
 
