@@ -90,6 +90,8 @@ struct Completer {
             return ps.map { Candidate(word: $0.name, display: "\($0.name)  \($0.path)") }
         case "checkpoint", "session":
             return remote(arg.valueName ?? "")
+        case "sprite":
+            return Completions.poolNames(store()).map { Candidate(word: $0, display: $0) }
         case "status":
             return TaskStatus.allCases.map { Candidate(word: $0.rawValue, display: $0.rawValue) }
         case "key":

@@ -1,4 +1,5 @@
 import Foundation
+import Runner
 import TaskCore
 
 /// Candidates for the generated bash/zsh/fish scripts (`.custom` completions re-run the binary).
@@ -19,6 +20,19 @@ enum Completions {
     @Sendable static func projects(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         guard let store = openDefaultStore(), let ps = try? store.projects() else { return [] }
         return ps.map(\.name).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The sprites of the pool (`sprite.name`, `sprite.name-2`, …).
+    @Sendable static func spriteNames(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+        poolNames(openDefaultStore()).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The pool's names as the stored settings say (the defaults without a store).
+    static func poolNames(_ store: TaskStore?) -> [String] {
+        func value(_ key: String) -> String {
+            ((try? store?.setting(key)) ?? nil) ?? ((try? Settings.definition(key))?.defaultValue ?? "")
+        }
+        return SpritePool(base: value("sprite.name"), size: Int(value("sprite.pool")) ?? 1, tasksPerSprite: 1).names
     }
 
     @Sendable static func spriteCheckpoints(_ words: [String], _ index: Int, _ prefix: String) -> [String] {

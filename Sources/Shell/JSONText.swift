@@ -79,6 +79,7 @@ enum JSONText {
             ("started_at", .time(t.startedAt)),
             ("finished_at", .time(t.finishedAt)),
             ("sandbox", .string(t.sandbox)),
+            ("sprite", .string(t.sandbox == "sprite" ? t.site : nil)),
             ("branch", .string(t.branch)),
             ("worktree", .string(t.worktreePath)),
             ("session_id", .string(t.sessionID)),

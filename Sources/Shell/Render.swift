@@ -101,6 +101,10 @@ enum Render {
             out.append(0x20)
             out.append(0x20)
             if !costs.isEmpty, let cost = costs[row.id] { cost.withUnsafeBufferPointer { out.append($0) } }
+            if row.sprite.count > 0 {
+                // Which sprite of the pool it runs on, before its title.
+                Array(style.dim("@" + String(decoding: row.sprite, as: UTF8.self)).utf8 + [0x20]).withUnsafeBufferPointer { out.append($0) }
+            }
             if row.detail.count > 0 {
                 // A blocked task says why it waits, in a word, before its title.
                 let reason = BlockReason(detail: String(decoding: row.detail, as: UTF8.self))
@@ -163,7 +167,7 @@ enum Render {
         if let v = t.startedAt { fields.append(("started", formatTimestamp(v))) }
         if let v = t.finishedAt { fields.append(("finished", formatTimestamp(v))) }
         if let v = t.exitCode { fields.append(("exit code", String(v))) }
-        if let v = t.sandbox { fields.append(("sandbox", v)) }
+        if let v = t.sandbox { fields.append(("sandbox", v + (v == "sprite" ? " " + (t.site ?? "") : ""))) }
         if let v = t.branch { fields.append(("branch", v)) }
         if let v = t.worktreePath { fields.append(("worktree", v)) }
         if let v = t.sessionID { fields.append(("session", v)) }

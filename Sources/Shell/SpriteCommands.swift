@@ -39,7 +39,15 @@ enum SpriteAccess {
         var source: String
     }
 
+    /// The first sprite of the pool (`sprite.name`).
     static func name(_ ctx: CommandContext) throws -> String { try ctx.setting("sprite.name").value }
+
+    /// The sprites tasks may run on (`sprite.name`, `sprite.pool`, `sprite.tasks_per_sprite`).
+    static func pool(_ ctx: CommandContext) throws -> SpritePool {
+        let runs = Int(try ctx.setting("max_running").value) ?? 4
+        return SpritePool(base: try name(ctx), size: Int(try ctx.setting("sprite.pool").value) ?? 1,
+                          tasksPerSprite: Int(try ctx.setting("sprite.tasks_per_sprite").value) ?? runs)
+    }
 
     static func baseURL(_ ctx: CommandContext) -> String { SpritesConfig.baseURL(environment: ctx.environment) }
 
@@ -72,11 +80,11 @@ enum SpriteAccess {
     /// Runs `operation` against the API and turns its errors into messages a user can act on.
     /// `notFound` words a 404 (default: the sprite does not exist).
     static func call<T: Sendable>(
-        _ ctx: CommandContext, notFound: String? = nil,
+        _ ctx: CommandContext, sprite: String? = nil, notFound: String? = nil,
         _ operation: @escaping @Sendable (SpritesClient, String) async throws -> T
     ) throws -> T {
         let (client, found) = try client(ctx)
-        let name = try name(ctx)
+        let name = try sprite ?? name(ctx)
         do {
             return try runBlocking { try await operation(client, name) }
         } catch let e as SpritesError {
@@ -165,35 +173,79 @@ enum SpriteAccess {
     }
 }
 
+/// `--sprite NAME`: which sprite of the pool a `sprite` subcommand works on (default: `sprite.name`).
+struct SpriteChoice: ParsableArguments {
+    @Option(help: ArgumentHelp("A sprite of the pool (default: the setting sprite.name).", valueName: "sprite"),
+            completion: .custom(Completions.spriteNames))
+    var sprite: String?
+
+    /// The sprite named, checked to be one of the pool; the first of the pool without one.
+    func name(_ ctx: CommandContext) throws -> String {
+        let pool = try SpriteAccess.pool(ctx)
+        guard let sprite else { return pool.base }
+        guard pool.contains(sprite) else {
+            throw TaskError.usage("\(sprite) is not a sprite of the pool (sprite.pool \(pool.size)): " + pool.names.joined(separator: ", "))
+        }
+        return sprite
+    }
+
+    /// The sprite named, or every sprite of the pool.
+    func names(_ ctx: CommandContext) throws -> [String] {
+        sprite == nil ? try SpriteAccess.pool(ctx).names : [try name(ctx)]
+    }
+}
+
 // MARK: - status, up, down
 
 struct SpriteStatus: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show the sprite: its state (cold, warm, running), URL, version, and what keeps it awake.")
+        commandName: "status",
+        abstract: "Show the sprites of the pool: state (cold, warm, running), URL, version, their tasks and what keeps them awake.")
+
+    @OptionGroup var choice: SpriteChoice
 
     mutating func run(_ ctx: CommandContext) throws {
-        let s = try SpriteAccess.call(ctx) { client, name in try await client.getSprite(name) }
-        let state = s.status ?? "unknown"
-        let coloured = switch state {
-        case "running": ctx.style.green(state)
-        case "warm": ctx.style.yellow(state)
-        default: ctx.style.cyan(state)
-        }
-        ctx.out.line(ctx.style.bold("sprite " + s.name))
-        ctx.out.line("  state    " + coloured)
-        ctx.out.line("  url      " + (s.url ?? "-"))
-        ctx.out.line("  version  " + (s.version ?? "-") + (s.apiVersion.map { " (API \($0))" } ?? ""))
-        if let o = s.organization { ctx.out.line("  org      " + o) }
-        ctx.out.line("  created  " + SpriteAccess.date(s.createdAt))
-        ctx.out.line("  api      " + SpriteAccess.baseURL(ctx))
+        let names = try choice.names(ctx)
         let active = try ctx.store().listTasks(TaskFilter(includeFinished: false)).filter {
-            $0.sandbox == "sprite" && ($0.status == .processing || $0.status == .blocked)
+            $0.sandbox == SiteKind.sprite.rawValue && ($0.status == .processing || $0.status == .blocked)
         }
-        if active.isEmpty {
-            ctx.out.line("  awake    " + ctx.style.dim("not held (no task runs on it); it pauses by itself when idle"))
-        } else {
-            let ids = active.map { "#\($0.id)" }.joined(separator: ", ")
-            ctx.out.line("  awake    held while \(ids) run\(active.count == 1 ? "s" : "") (a keep-awake Task per agent, 5 min expiry, renewed each minute)")
+        for (n, name) in names.enumerated() {
+            if n > 0 { ctx.out.line("") }
+            let found: Sprite?
+            if names.count > 1 && name != names[0] {
+                // A sprite of the pool is made on first need: one not made yet is no error.
+                found = try SpriteAccess.call(ctx, sprite: name) { client, name -> Sprite? in
+                    do { return try await client.getSprite(name) } catch SpritesError.api(let e) where e.status == 404 { return nil }
+                }
+            } else {
+                found = try SpriteAccess.call(ctx, sprite: name) { client, name in try await client.getSprite(name) }
+            }
+            guard let s = found else {
+                ctx.out.line(ctx.style.bold("sprite " + name))
+                ctx.out.line("  state    " + ctx.style.dim("not made yet (made and provisioned when a task needs it)"))
+                continue
+            }
+            let state = s.status ?? "unknown"
+            let coloured = switch state {
+            case "running": ctx.style.green(state)
+            case "warm": ctx.style.yellow(state)
+            default: ctx.style.cyan(state)
+            }
+            ctx.out.line(ctx.style.bold("sprite " + s.name))
+            ctx.out.line("  state    " + coloured)
+            ctx.out.line("  url      " + (s.url ?? "-"))
+            ctx.out.line("  version  " + (s.version ?? "-") + (s.apiVersion.map { " (API \($0))" } ?? ""))
+            if let o = s.organization { ctx.out.line("  org      " + o) }
+            ctx.out.line("  created  " + SpriteAccess.date(s.createdAt))
+            ctx.out.line("  api      " + SpriteAccess.baseURL(ctx))
+            let here = active.filter { ($0.site ?? names[0]) == name }
+            if here.isEmpty {
+                ctx.out.line("  awake    " + ctx.style.dim("not held (no task runs on it); it pauses by itself when idle"))
+            } else {
+                let ids = here.map { "#\($0.id)" }.joined(separator: ", ")
+                ctx.out.line("  tasks    " + here.map { "#\($0.id) \($0.title) (\($0.status.rawValue))" }.joined(separator: "; "))
+                ctx.out.line("  awake    held while \(ids) run\(here.count == 1 ? "s" : "") (a keep-awake Task per agent, 5 min expiry, renewed each minute)")
+            }
         }
     }
 }
@@ -203,12 +255,14 @@ struct SpriteUp: ParsableCommand, ShellCommand {
         commandName: "up",
         abstract: "Create the sprite if missing and provision it (tools, hook script, agent trust, first checkpoint).")
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
-        SpriteSiteCache(ctx: ctx, name: try SpriteAccess.name(ctx)).forget()
-        let missing = try SpriteAccess.call(ctx) { client, name -> [String] in
+        let name = try choice.name(ctx)
+        SpriteSiteCache(ctx: ctx, name: name).forget()
+        let missing = try SpriteAccess.call(ctx, sprite: name) { client, name -> [String] in
             try await SpriteProvisioner(client: client, sprite: name).provision(progress: SpriteAccess.reporter(ctx)).missingTools
         }
-        let name = try SpriteAccess.name(ctx)
         if !missing.isEmpty {
             let list = missing.joined(separator: " and ")
             throw TaskError.failed(
@@ -221,25 +275,34 @@ struct SpriteUp: ParsableCommand, ShellCommand {
 struct SpriteDown: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Checkpoint the sprite; it pauses by itself when idle (sprites have no stop).")
+        abstract: "Checkpoint the sprites of the pool (or the one named); they pause by themselves when idle (sprites have no stop).")
+
+    @OptionGroup var choice: SpriteChoice
 
     @Argument(help: ArgumentHelp("The checkpoint's comment.", valueName: "comment"))
     var comment: String = "task: sprite down"
 
     mutating func run(_ ctx: CommandContext) throws {
         let text = comment
-        let (done, active) = try SpriteAccess.call(ctx) { client, name -> (String, Int) in
-            let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
-            let active = (try? await client.listSessions(name))?.filter(\.isActive).count ?? 0
-            return (done, active)
+        let names = try choice.names(ctx)
+        for name in names {
+            // Sprites of the pool not made yet have nothing to keep.
+            let (done, active) = try SpriteAccess.call(ctx, sprite: name) { client, name -> (String?, Int) in
+                if names.count > 1 {
+                    do { _ = try await client.getSprite(name) } catch SpritesError.api(let e) where e.status == 404 { return (nil, 0) }
+                }
+                let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
+                let active = (try? await client.listSessions(name))?.filter(\.isActive).count ?? 0
+                return (done, active)
+            }
+            guard let done else { continue }
+            ctx.out.line((names.count > 1 ? "sprite \(name): " : "") + done)
+            if active > 0 {
+                ctx.out.line(ctx.style.yellow("\(active) session(s) still running keep \(name) awake (see: sprite sessions --sprite \(name))"))
+            }
         }
-        let name = try SpriteAccess.name(ctx)
-        ctx.out.line(done)
-        ctx.out.line("Sprites cannot be stopped: \(name) pauses by itself after about 30 s without activity "
+        ctx.out.line("Sprites cannot be stopped: \(names.count == 1 ? names[0] : "each") pauses by itself after about 30 s without activity "
             + "(warm, then cold) and is not billed while paused; the next command wakes it.")
-        if active > 0 {
-            ctx.out.line(ctx.style.yellow("\(active) session(s) still running keep it awake (see: sprite sessions)"))
-        }
     }
 }
 
@@ -264,11 +327,14 @@ struct SpriteExec: ParsableCommand, ShellCommand {
         if argv.isEmpty { throw ValidationError("exec needs a command: sprite exec -- <command> [arguments…]") }
     }
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
+        let sprite = try choice.name(ctx)
         let cmd = ExecCommand(argv, directory: dir, stdin: false)
         ctx.out.flush()
         ctx.err.flush()
-        let code = try SpriteAccess.call(ctx) { client, name -> Int in
+        let code = try SpriteAccess.call(ctx, sprite: sprite) { client, name -> Int in
             let session = try await client.exec(name, cmd)
             for try await event in session.events {
                 switch event {
@@ -294,19 +360,22 @@ struct SpriteAttach: ParsableCommand, ShellCommand {
               completion: .custom(Completions.spriteSessions))
     var session: String?
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
+        let sprite = try choice.name(ctx)
         guard isatty(0) == 1 && isatty(1) == 1 else {
             throw TaskError.failed("sprite attach needs a terminal; in scripts use: sprite exec -- <command>")
         }
         let size = RawTerminal.size()
         let join = session
         ctx.out.flush()
-        let s = try SpriteAccess.call(ctx, notFound: join.map { "no session \($0) on the sprite (see: sprite sessions)" }) {
+        let s = try SpriteAccess.call(ctx, sprite: sprite, notFound: join.map { "no session \($0) on the sprite (see: sprite sessions)" }) {
             client, name -> ExecSession in
             if let join { return try await client.attach(name, sessionId: join, stdin: true) }
             return try await client.exec(name, ExecCommand(["bash", "-l"], tty: true, rows: size.rows, cols: size.cols))
         }
-        let name = try SpriteAccess.name(ctx)
+        let name = sprite
         ctx.out.line(ctx.style.dim("attached to \(name) (session \(s.info.id)); exit the shell to return, Ctrl-\\ to detach"))
         ctx.out.flush()
         let outcome: AttachLoop.Outcome
@@ -333,8 +402,11 @@ struct SpriteAttach: ParsableCommand, ShellCommand {
 struct SpriteCheckpoints: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(commandName: "checkpoints", abstract: "List the sprite's checkpoints, newest first.")
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
-        let list = try SpriteAccess.call(ctx) { client, name in try await client.listCheckpoints(name) }
+        let sprite = try choice.name(ctx)
+        let list = try SpriteAccess.call(ctx, sprite: sprite) { client, name in try await client.listCheckpoints(name) }
         guard !list.isEmpty else {
             ctx.out.line(ctx.style.dim("no checkpoints; make one with: sprite checkpoint [comment]"))
             return
@@ -354,9 +426,12 @@ struct SpriteCheckpoint: ParsableCommand, ShellCommand {
     @Argument(help: ArgumentHelp("A comment (several words are joined by spaces).", valueName: "comment"))
     var comment: [String] = []
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
+        let sprite = try choice.name(ctx)
         let text = comment.isEmpty ? nil : comment.joined(separator: " ")
-        let done = try SpriteAccess.call(ctx) { client, name in
+        let done = try SpriteAccess.call(ctx, sprite: sprite) { client, name in
             try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
         }
         ctx.out.line(done)
@@ -372,9 +447,12 @@ struct SpriteRestore: ParsableCommand, ShellCommand {
               completion: .custom(Completions.spriteCheckpoints))
     var id: String
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
+        let sprite = try choice.name(ctx)
         let checkpoint = id
-        let done = try SpriteAccess.call(ctx, notFound: "no checkpoint \(checkpoint) on the sprite (see: sprite checkpoints)") {
+        let done = try SpriteAccess.call(ctx, sprite: sprite, notFound: "no checkpoint \(checkpoint) on the sprite (see: sprite checkpoints)") {
             client, name in
             _ = try await client.getCheckpoint(name, id: checkpoint)
             return try await SpriteAccess.progress(client.restoreCheckpoint(name, id: checkpoint), ctx: ctx)
@@ -386,8 +464,11 @@ struct SpriteRestore: ParsableCommand, ShellCommand {
 struct SpriteSessions: ParsableCommand, ShellCommand {
     static let configuration = CommandConfiguration(commandName: "sessions", abstract: "List the exec sessions on the sprite.")
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
-        let list = try SpriteAccess.call(ctx) { client, name in try await client.listSessions(name) }
+        let sprite = try choice.name(ctx)
+        let list = try SpriteAccess.call(ctx, sprite: sprite) { client, name in try await client.listSessions(name) }
         guard !list.isEmpty else {
             ctx.out.line(ctx.style.dim("no sessions"))
             return
@@ -442,8 +523,11 @@ struct SpriteDestroy: ParsableCommand, ShellCommand {
     @Flag(help: "Do not ask (required in scripts).")
     var force = false
 
+    @OptionGroup var choice: SpriteChoice
+
     mutating func run(_ ctx: CommandContext) throws {
-        let name = try SpriteAccess.name(ctx)
+        let sprite = try choice.name(ctx)
+        let name = sprite
         if !force {
             guard ctx.interactive || isatty(0) == 1 else {
                 throw TaskError.failed("sprite destroy deletes \(name) and its checkpoints for good; in scripts add --force")
@@ -457,7 +541,7 @@ struct SpriteDestroy: ParsableCommand, ShellCommand {
                 return
             }
         }
-        try SpriteAccess.call(ctx) { client, name in try await client.deleteSprite(name) }
+        try SpriteAccess.call(ctx, sprite: sprite) { client, name in try await client.deleteSprite(name) }
         SpriteSiteCache(ctx: ctx, name: name).forget()
         ctx.out.line("sprite \(name) destroyed")
     }

@@ -210,6 +210,8 @@ public final class TaskStore: Sendable {
         public var title: UnsafeBufferPointer<UInt8>
         /// The status detail of a blocked task (why it waits); empty for others.
         public var detail: UnsafeBufferPointer<UInt8>
+        /// The sprite of a task placed on one; empty for others.
+        public var sprite: UnsafeBufferPointer<UInt8>
     }
 
     /// A text column of the current row in place (valid until the next step); nil for NULL.
@@ -224,7 +226,7 @@ public final class TaskStore: Sendable {
             let (clause, args) = try Self.whereClause(db, filter)
             // No join: the few project names are looked up by the caller (see projectNames()).
             let sql = "SELECT t.id, t.status, t.project_id, t.created_at, t.title, "
-                + "CASE WHEN t.status = 'blocked' THEN t.status_detail END FROM tasks t"
+                + "CASE WHEN t.status = 'blocked' THEN t.status_detail END, CASE WHEN t.sandbox = 'sprite' THEN t.site END FROM tasks t"
                 + clause + " ORDER BY t.id" + (filter.limit.map { " LIMIT \($0)" } ?? "")
             let statement = try db.makeStatement(sql: sql)
             statement.arguments = args
@@ -240,7 +242,8 @@ public final class TaskStore: Sendable {
                 try body(RawListRow(
                     id: sqlite3_column_int64(s, 0), status: text(1) ?? empty,
                     projectID: sqlite3_column_type(s, 2) == SQLITE_NULL ? nil : sqlite3_column_int64(s, 2),
-                    createdAt: sqlite3_column_double(s, 3), title: text(4) ?? empty, detail: text(5) ?? empty))
+                    createdAt: sqlite3_column_double(s, 3), title: text(4) ?? empty, detail: text(5) ?? empty,
+                    sprite: text(6) ?? empty))
             }
             sqlite3_reset(s)
         }
@@ -256,7 +259,8 @@ public final class TaskStore: Sendable {
             'updated_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.updated_at, 'unixepoch'),
             'started_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.started_at, 'unixepoch'),
             'finished_at', strftime('%Y-%m-%dT%H:%M:%fZ', t.finished_at, 'unixepoch'),
-            'sandbox', t.sandbox, 'branch', t.branch, 'worktree', t.worktree_path,
+            'sandbox', t.sandbox, 'sprite', CASE WHEN t.sandbox = 'sprite' THEN t.site END,
+            'branch', t.branch, 'worktree', t.worktree_path,
             'session_id', t.session_id, 'exit_code', t.exit_code,
             'cost_usd', (SELECT ROUND(SUM(u.cost_usd), 6) FROM usage_messages u WHERE u.task_id = t.id))
         """

@@ -19,7 +19,8 @@ final class SpriteSimProcess: Sendable {
 
     /// With `tls`, the sim serves HTTPS/WSS with a certificate made now (`<root>/certs`, by
     /// tests/conformance/make-test-certs.sh); trust it with ``caFile`` in SSL_CERT_FILE.
-    static func start(token: String = "sim-token-0123456789abcdef", root existing: String? = nil, tls: Bool = false) async throws -> SpriteSimProcess {
+    static func start(token: String = "sim-token-0123456789abcdef", root existing: String? = nil, tls: Bool = false,
+                      port: Int = 0) async throws -> SpriteSimProcess {
         let root = existing ?? (makeTemporaryFolder() + "/sim")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var tlsArguments: [String] = []
@@ -29,7 +30,7 @@ final class SpriteSimProcess: Sendable {
             tlsArguments = ["--tls-cert", root + "/certs/server.pem", "--tls-key", root + "/certs/server-key.pem"]
         }
         // The default close delay (5 s after the exit frame, as the real service) — the client must not wait for it.
-        let output = sandbox.stream([binary, "--port", "0", "--root", root, "--token", token] + tlsArguments)
+        let output = sandbox.stream([binary, "--port", String(port), "--root", root, "--token", token] + tlsArguments)
         let (lines, firstLine) = AsyncStream<String>.makeStream()
         // Reads the first line (the address), then keeps draining stdout until stopped.
         let pump = Task {
@@ -58,6 +59,9 @@ final class SpriteSimProcess: Sendable {
         }
         return SpriteSimProcess(url: String(line.dropFirst("listening on ".count)), root: root, token: token, pump: pump)
     }
+
+    /// The port it listens on.
+    var port: Int { Int(url.split(separator: ":").last ?? "") ?? 0 }
 
     /// The CA that signed a TLS sim's certificate.
     var caFile: String { root + "/certs/ca.pem" }

@@ -442,3 +442,85 @@ struct SpriteTLSTests {
         #expect(try await s.run(["done", "1"]).status == 0)
     }
 }
+
+/// `sprite.pool 3` with `sprite.tasks_per_sprite 1`: each task has a sprite of its own, a fourth
+/// waits and takes the first sprite freed, and one shell's live session streams all three —
+/// through a `kill -9` of the API — storing every event of every task once.
+@Suite("A pool of sprites", .serialized)
+struct SpritePoolTests {
+    /// An agent that appends `count` hook lines to its sprite's hook log in bursts of 20, then exits.
+    static func emitAgent(count: Int) throws -> String {
+        let agent = makeTemporaryFolder() + "/emit-agent"
+        try """
+            #!/bin/sh
+            log="$HOME/.task/hooks.log"
+            i=1
+            while [ $i -le \(count) ]; do
+              printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\\n' "$TASK_ID" "$i" >> "$log"
+              [ $((i % 20)) -eq 0 ] && sleep 0.1
+              i=$((i + 1))
+            done
+            exit 0
+            """.write(toFile: agent, atomically: true, encoding: .utf8)
+        #expect(chmod(agent, 0o755) == 0)
+        return agent
+    }
+
+    @Test func threeTasksRunOnThreeSpritesAFourthTakesTheFreedOneAndAKilledAPILosesNothing() async throws {
+        var sim = try await SpriteSimProcess.start()
+        let count = 600
+        let s = SpriteAgentEnv(sim: sim, agentCommand: try Self.emitAgent(count: count))
+        defer {
+            sim.stop()
+            s.cleanUp()
+        }
+        for (key, value) in [("sprite.pool", "3"), ("sprite.tasks_per_sprite", "1"), ("verbose", "off")] {
+            #expect(try await s.run(["config", "set", key, value]).status == 0)
+        }
+        for n in 1...4 { #expect(try await s.run(["new", "Emit \(n)"]).status == 0) }
+        try await withTaskShell(s.env, width: 160, height: 50) { t in
+            for n in 1...3 {
+                _ = try await t.submit("run \(n)", waitFor: "#\(n) started on the sprite", timeout: 60)
+            }
+            _ = try await t.submit("run 4", waitFor: "#4 queued on the sprite (1 waiting; waiting for a place on a sprite", timeout: 30)
+            for name in ["task-sandbox", "task-sandbox-2", "task-sandbox-3"] {
+                try await t.waitFor(text: "sprite \(name): live", timeout: 30)
+            }
+            // kill -9 of the API while the three stream; a new one on the same port and root.
+            let stored = { () async throws -> Int in
+                let r = try await runCommand(["sqlite3", s.env.home + "/task.db", "SELECT COUNT(*) FROM hook_events"])
+                return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+            }
+            try await waitUntil("an event stored", timeout: 30) { try await stored() > 0 }
+            let (root, port) = (sim.root, sim.port)
+            sim.stop(keepingSprites: true)
+            #expect(try await stored() < 3 * count, "the API died mid-stream")
+            sim = try await SpriteSimProcess.start(root: root, port: port)
+            try await t.waitFor(text: "reconnecting…", timeout: 30)
+            for n in 1...4 { try await t.waitFor(text: "#\(n) ✓ done", timeout: 90) }
+        }
+        var sites: [String] = []
+        for n in 1...4 {
+            let task = try await s.agent.task(n)
+            sites.append(task["sprite"] as? String ?? "-")
+            let events = try await s.agent.events(n)
+            let commands = events.compactMap { e -> String? in
+                guard e["event"] as? String == "PreToolUse", let raw = e["raw"] as? [String: Any],
+                      let data = raw["data"] as? [String: Any], let input = data["tool_input"] as? [String: Any] else { return nil }
+                return input["command"] as? String
+            }
+            #expect(commands == (1...count).map { "echo \($0)" }, "#\(n): every event once, in order (\(commands.count) stored)")
+            #expect(events.filter { $0["event"] as? String == "AgentExit" }.count == 1)
+        }
+        #expect(Set(sites.prefix(3)) == ["task-sandbox", "task-sandbox-2", "task-sandbox-3"], "\(sites)")
+        #expect(sites[3] != "-" && sites.prefix(3).contains(sites[3]), "the fourth took a freed sprite: \(sites)")
+        let list = try await s.run(["list", "--all"])
+        #expect(list.stdout.contains("@task-sandbox-2 Emit"), "\(list.stdout)")
+        let status = try await s.run(["sprite", "status"])
+        #expect(status.stdout.contains("sprite task-sandbox-3\n"), "\(status.stdout)")
+        let wrong = try await s.run(["sprite", "status", "--sprite", "elsewhere"])
+        #expect(wrong.status != 0 && wrong.stderr.contains("task-sandbox, task-sandbox-2, task-sandbox-3"), "\(wrong.stderr)")
+        #expect(try await s.run(["config", "set", "sprite.pool", "51"]).status != 0)
+        #expect(try await s.run(["config", "set", "sprite.pool", "0"]).status != 0)
+    }
+}
