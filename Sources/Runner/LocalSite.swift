@@ -116,6 +116,10 @@ public struct LocalSite: Site {
         try await git.removeWorktree(workdir)
     }
 
+    public func rewindPlan(_ task: TaskRecord, runner: TaskRunner) async throws -> RewindPlan { .folderOnly }
+
+    public func finishRewind(_ task: TaskRecord, plan: RewindPlan, keptRefs: [String], runner: TaskRunner) async throws -> [String] { [] }
+
     public func diff(_ subject: TaskRunner.ReviewSubject, options: [String], runner: TaskRunner) async throws -> TaskRunner.TaskDiff {
         try await TaskRunner.diff(in: sandbox, place: onSite, repository: subject.root, branch: subject.branch,
                                   workdir: subject.task.worktreePath, bases: .head, options: options)

@@ -135,6 +135,41 @@ struct RepoTransfer {
         return Pulled(branch: branch, commits: log.stdoutText.split(separator: "\n").map(String.init))
     }
 
+    /// Brings `refs` of the task's clone (commits a rewind dropped) into the local repository
+    /// `root` under the same names, before the clone goes (a checkpoint restored).
+    func keepHome(task: TaskRecord, refs: [String], root: String) async throws {
+        guard let workdir = task.worktreePath, !refs.isEmpty else { return }
+        let there = site.runDirectory + "/tasks/\(task.id)/kept.bundle"
+        let bundle = #"""
+            cd "$1" || exit 3
+            out=$2
+            shift 2
+            mkdir -p "$(dirname "$out")" || exit 6
+            [ -n "$(git rev-list -n 1 "$@" --not --remotes=origin)" ] || exit 5
+            git bundle create -q "$out" "$@" --not --remotes=origin || exit 6
+            """#
+        let made = try await remote.run(["sh", "-c", bundle, "sh", workdir, there] + refs)
+        let file = NSTemporaryDirectory() + "task-kept-\(UUID().uuidString).bundle"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        switch made.status {
+        case 0:
+            let data = try await remote.readFile(path: there)
+            _ = try? await remote.run(["rm", "-f", there])
+            try data.write(to: URL(fileURLWithPath: file))
+            _ = try await checked(local, ["git", "-C", root, "fetch", "-q", file] + refs.map { "+\($0):\($0)" },
+                                  "cannot keep \(refs.joined(separator: ", ")) in \(root)")
+        case 5:
+            // Every dropped commit came from here: point the refs at them.
+            for ref in refs {
+                let sha = try await git(remote, ["-C", workdir, "rev-parse", ref], failure: "cannot read \(ref) on \(site.label)")
+                _ = try await checked(local, ["git", "-C", root, "update-ref", ref, sha], "cannot keep \(ref) in \(root)")
+            }
+        default:
+            throw TaskError.failed("cannot bring \(refs.joined(separator: ", ")) from \(site.label): "
+                + made.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
     // MARK: - Helpers
 
     /// Runs git and returns its trimmed stdout; `failure` (plus git's message) when it fails.

@@ -11,6 +11,8 @@ extension TaskRunner {
         public var kept: [String]
         /// Where the folder is (on the sprite, or here).
         public var place: String
+        /// What else the site did or could not do (a sprite's files restored from its start checkpoint).
+        public var notes: [String] = []
     }
 
     /// The script that takes a task's folder back to its start commit in one command, wherever the
@@ -59,6 +61,8 @@ extension TaskRunner {
                 "#\(taskID) has no start commit to go back to: it ran outside a git project, or before this version kept one")
         }
         let site = try await site(for: task)
+        // What the site will restore besides the folder, checked before anything changes.
+        let restore = try await site.rewindPlan(task, runner: self)
         let place = site.onSite.isEmpty ? "here" : String(site.onSite.dropFirst())
         if let pane = task.paneID, (try? await site.tmux.paneExists(pane)) == true {
             try? await site.tmux.killWindow(pane: pane)
@@ -74,12 +78,15 @@ extension TaskRunner {
                 + r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         let kept = r.stdoutText.split(separator: "\n").map(String.init)
+        let notes = try await site.finishRewind(task, plan: restore, keptRefs: kept.compactMap { $0.split(separator: " ").first.map(String.init) },
+                                                runner: self)
         try store.clearPane(id: taskID)
         try store.setStatus(id: taskID, .backlog, detail: "rewound to \(short)", cause: .user)
         try store.appendLog(
             taskID: taskID, kind: "system",
-            message: "rewound to \(short), where it started" + (kept.isEmpty ? " (nothing to keep)" : "; kept " + kept.joined(separator: "; ")))
+            message: "rewound to \(short), where it started" + (kept.isEmpty ? " (nothing to keep)" : "; kept " + kept.joined(separator: "; "))
+                + notes.map { "; " + $0 }.joined())
         await startQueued()
-        return Rewound(startCommit: start, kept: kept, place: place)
+        return Rewound(startCommit: start, kept: kept, place: place, notes: notes)
     }
 }

@@ -59,6 +59,12 @@ public protocol Site: Sendable {
     func bringBranchHome(_ task: TaskRecord, runner: TaskRunner) async throws -> [String]?
     /// Removes a merged task's folder; says whether it did, or why it kept it.
     func removeWorkdir(_ workdir: String, git: ReviewGit) async throws -> (removed: Bool, kept: String?)
+    /// What a rewind of `task` restores here besides its folder (a sprite's start checkpoint),
+    /// checked before anything changes; throws when the rewind must be refused.
+    func rewindPlan(_ task: TaskRecord, runner: TaskRunner) async throws -> RewindPlan
+    /// Completes a rewind whose folder went back (`keptRefs` hold the dropped commits); returns
+    /// what it did or could not do.
+    func finishRewind(_ task: TaskRecord, plan: RewindPlan, keptRefs: [String], runner: TaskRunner) async throws -> [String]
     /// The task's changes, computed where its work is.
     func diff(_ subject: TaskRunner.ReviewSubject, options: [String], runner: TaskRunner) async throws -> TaskRunner.TaskDiff
 }
@@ -71,6 +77,16 @@ extension Site {
     public func taskDirectory(_ id: Int64) -> String { runDirectory + "/tasks/\(id)" }
     /// Bare mirrors of the projects sent here (sprite), one per project.
     public func mirror(project: String) -> String { runDirectory + "/repos/\(project).git" }
+}
+
+/// What a rewind restores besides the task's folder.
+public enum RewindPlan: Sendable, Equatable {
+    /// Nothing more (this machine; a sprite without start checkpoints).
+    case folderOnly
+    /// The sprite's files, from checkpoint `id`.
+    case checkpoint(id: String)
+    /// The start checkpoint should be there and is not (deleted by hand): said, the folder still goes back.
+    case checkpointMissing(comment: String)
 }
 
 /// Makes the site of a sprite of the pool on first use (provisioning the sprite when needed),

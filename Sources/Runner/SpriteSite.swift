@@ -14,11 +14,14 @@ public struct SpriteSite: Site {
     public let source: String
     public let runDirectory: String
     public let workDirectory: String
+    /// The sprite's checkpoints (nil: none are taken or restored).
+    public let checkpoints: (any SiteCheckpoints)?
 
     /// The site on the provisioned sprite `name` whose home folder is `home`. Its hook source
     /// names the sprite's `id` too: a sprite made anew under the same name starts a new hook log,
     /// read from its first byte.
-    public init(name: String, sandbox: any Sandbox, home: String, id: String?) {
+    public init(name: String, sandbox: any Sandbox, home: String, id: String?, checkpoints: (any SiteCheckpoints)? = nil) {
+        self.checkpoints = checkpoints
         self.name = name
         self.sandbox = sandbox
         self.tmux = Tmux(sandbox: sandbox, socket: "task")
@@ -39,9 +42,75 @@ public struct SpriteSite: Site {
     /// Nothing before a slot: the launch's one command checks the agent and the key there.
     public func preflight(_ runner: TaskRunner) async throws -> String { runner.setting(agentSetting) }
 
+    /// Before a task first starts here: the sprite as provisioned again (`sprite.fresh`), then
+    /// a checkpoint named for the task (`task #N start`) that `rewind` restores.
     public func start(_ task: TaskRecord, mode: TaskRunner.Mode, runner: TaskRunner,
                       progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome {
-        try await RemoteLaunch(runner: runner, site: self).start(task, mode: mode, progress: progress)
+        if case .fresh = mode, task.startedAt == nil, let checkpoints {
+            if runner.startsFresh {
+                if let id = try await checkpoints.find(comment: SpriteCheckpointsComments.provisioned) {
+                    progress("… \(name): restoring checkpoint \(id) (sprite.fresh)")
+                    try await restore(id, with: checkpoints, runner: runner)
+                } else {
+                    progress("✗ \(name): no provisioning checkpoint to start from (sprite.fresh); starting as it is")
+                }
+            }
+            if runner.takesStartCheckpoints {
+                let done = try await checkpoints.create(comment: SpriteCheckpointsComments.start(task.id))
+                progress("✓ \(name): \(done) (\(SpriteCheckpointsComments.start(task.id)))")
+            }
+        }
+        return try await RemoteLaunch(runner: runner, site: self).start(task, mode: mode, progress: progress)
+    }
+
+    /// Restores checkpoint `id`. The hook log goes back with the files: everything in it was
+    /// stored, so the log it restores is read as a new generation without a word.
+    func restore(_ id: String, with checkpoints: any SiteCheckpoints, runner: TaskRunner) async throws {
+        _ = try? await runner.catchUp(site: self)
+        let state = try runner.store.hookSource(source)
+        if let file = state.fileID { try runner.store.markRotating(source: source, fileID: file) }
+        _ = try await checkpoints.restore(id: id)
+    }
+
+    /// The task's start checkpoint, when start checkpoints are taken; refused while another task
+    /// runs here (its work would go back too).
+    public func rewindPlan(_ task: TaskRecord, runner: TaskRunner) async throws -> RewindPlan {
+        guard let checkpoints, runner.takesStartCheckpoints else { return .folderOnly }
+        let comment = SpriteCheckpointsComments.start(task.id)
+        guard let id = try await checkpoints.find(comment: comment) else { return .checkpointMissing(comment: comment) }
+        let others = try runner.store.listTasks(TaskFilter()).filter {
+            $0.id != task.id && $0.status.isActive && runner.siteName(of: $0) == name
+        }
+        if let other = others.first {
+            throw TaskError.failed(
+                "#\(task.id)'s sprite \(name) also runs #\(other.id), whose work its checkpoint would undo; "
+                    + "stop #\(other.id) first (stop \(other.id)) or wait until it ends, then rewind")
+        }
+        return .checkpoint(id: id)
+    }
+
+    /// Brings the dropped commits home (the restore takes the clone with it), then restores the
+    /// sprite's files from the start checkpoint.
+    public func finishRewind(_ task: TaskRecord, plan: RewindPlan, keptRefs: [String], runner: TaskRunner) async throws -> [String] {
+        switch plan {
+        case .folderOnly:
+            return []
+        case .checkpointMissing(let comment):
+            return ["no checkpoint \"\(comment)\" on the sprite \(name) (deleted?): its clone went back, its other files did not"]
+        case .checkpoint(let id):
+            guard let checkpoints else { return [] }
+            var notes: [String] = []
+            if !keptRefs.isEmpty, let projectName = task.projectName {
+                let project = try runner.store.project(named: projectName)
+                let top = try await runner.local.sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
+                let root = top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+                try await RepoTransfer(runner: runner, site: self).keepHome(task: task, refs: keptRefs, root: root)
+                notes.append("kept \(keptRefs.joined(separator: ", ")) here, in \(root)")
+            }
+            try await restore(id, with: checkpoints, runner: runner)
+            notes.append("the sprite \(name)'s files restored from checkpoint \(id) (\(SpriteCheckpointsComments.start(task.id)))")
+            return notes
+        }
     }
 
     public func catchUp(_ runner: TaskRunner, waitingFor pattern: String?, seconds: Int) async throws {

@@ -246,6 +246,7 @@ struct Rewind: ParsableCommand, ShellCommand {
         let r = try runBlocking { try await runner.rewind(taskID: taskID) }
         ctx.out.line("#\(taskID) rewound to \(r.startCommit.prefix(7)), where it started; it is in the backlog again")
         for kept in r.kept { ctx.out.line("  kept \(kept)" + (r.place == "here" ? "" : " \(r.place)")) }
+        for note in r.notes { ctx.out.line("  " + note) }
     }
 }
 

@@ -42,7 +42,36 @@ enum SpriteSites {
 
     /// The site on a provisioned sprite.
     static func site(_ sandbox: SpriteSandbox, id: String?) -> SpriteSite {
-        SpriteSite(name: sandbox.sprite, sandbox: sandbox, home: sandbox.homeDirectory, id: id)
+        SpriteSite(name: sandbox.sprite, sandbox: sandbox, home: sandbox.homeDirectory, id: id,
+                   checkpoints: APICheckpoints(client: sandbox.client, sprite: sandbox.sprite))
+    }
+}
+
+/// A sprite's checkpoints through the Sprites API.
+struct APICheckpoints: SiteCheckpoints {
+    let client: SpritesClient
+    let sprite: String
+
+    func create(comment: String) async throws -> String {
+        try await Self.finish(client.createCheckpoint(sprite, comment: comment), what: "the checkpoint")
+    }
+
+    func find(comment: String) async throws -> String? {
+        try await client.listCheckpoints(sprite).filter { $0.comment == comment }.min { $0.createTime ?? .distantPast < $1.createTime ?? .distantPast }?.id
+    }
+
+    func restore(id: String) async throws -> String {
+        try await Self.finish(client.restoreCheckpoint(sprite, id: id), what: "the restore of \(id)")
+    }
+
+    /// Waits for a checkpoint or restore stream's end: its last word, or its error.
+    static func finish(_ stream: AsyncThrowingStream<ProgressEvent, any Error>, what: String) async throws -> String {
+        var done = ""
+        for try await e in stream {
+            if e.type == "error" { throw TaskError.failed("\(what) failed: " + (e.text.isEmpty ? "no reason given" : e.text)) }
+            if e.type == "complete" { done = e.text }
+        }
+        return done.isEmpty ? "\(what) is done" : done
     }
 }
 

@@ -121,6 +121,9 @@ public enum Settings {
             key: "sprite.tasks_per_sprite", defaultValue: "", kind: .optionalPositiveInteger, environment: nil,
             summary: "how many tasks one sprite takes at once (empty: max_running, one shared sprite); 1 gives each task a sprite of its own"),
         SettingDefinition(
+            key: "sprite.start_checkpoint", defaultValue: "auto", kind: .choice(["auto", "on", "off"]), environment: nil,
+            summary: "checkpoint a sprite (task #N start) before a task first starts there, for rewind (auto: with sprite.tasks_per_sprite 1)"),
+        SettingDefinition(
             key: "sprite.fresh", defaultValue: "off", kind: .boolean, environment: nil,
             summary: "restore a sprite's provisioning checkpoint before each new task (with sprite.tasks_per_sprite 1)"),
         SettingDefinition(

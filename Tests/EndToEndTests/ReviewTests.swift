@@ -590,4 +590,64 @@ struct RewindTests {
             #expect(try await s.agent.status(1) == "backlog")
         }
     }
+
+    /// With a sprite per task, the task's first start is checkpointed (`task #1 start`); a rewind
+    /// brings the dropped commits home and restores the sprite's files from that checkpoint. A
+    /// checkpoint deleted by hand is said, and the clone still goes back; restoring a sprite
+    /// shared with a running task is refused.
+    @Test func onItsOwnSpriteRewindRestoresTheSpritesFilesFromTheStartCheckpoint() async throws {
+        let sim = try await SpriteSimProcess.start()
+        var turn = SpriteRunTests.committingTurn
+        var tools = turn["tools"] as! [[String: Any]]
+        tools.insert(["tool_name": "Bash", "tool_input": ["command": "echo left > ../../leftover.txt"], "effect": "real", "needs_permission": false], at: 0)
+        turn["tools"] = tools
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn]))
+        try await withCleanUp({ s.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            #expect(try await s.run(["config", "set", "sprite.tasks_per_sprite", "1"]).status == 0)
+            #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await s.run(["new", "Write a poem", "--project", "web"]).status == 0)
+            let started = try await s.run(["run", "1"])
+            #expect(started.stdout.contains("✓ task-sandbox: Checkpoint v1 created (task #1 start)"), "\(started.stdout)")
+            try await waitUntil("the agent's commit") {
+                try await s.run(["events", "1"]).stdout.contains("Committed the poem")
+            }
+            let leftover = sim.home() + "/work/leftover.txt"
+            #expect(FileManager.default.fileExists(atPath: leftover))
+            #expect(try await s.run(["sprite", "checkpoints"]).stdout.contains("task #1 start"))
+            let r = try await s.run(["rewind", "1"])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stdout.contains("  kept refs/task-rewound/1/1 here, in \(repo)"), "\(r.stdout)")
+            #expect(r.stdout.contains("  the sprite task-sandbox's files restored from checkpoint v1 (task #1 start)"), "\(r.stdout)")
+            #expect(try await git(repo, "log", "-1", "--format=%s", "refs/task-rewound/1/1") == "Add the poem", "the dropped commit is kept here")
+            #expect(!FileManager.default.fileExists(atPath: leftover), "the sprite's files went back")
+            #expect(!FileManager.default.fileExists(atPath: sim.home() + "/work/web/1-write-a-poem"), "as before the task's clone")
+            #expect(try await s.agent.status(1) == "backlog")
+
+            // A second task; its start checkpoint deleted by hand.
+            #expect(try await s.run(["new", "Write a poem again", "--project", "web"]).status == 0)
+            #expect(try await s.run(["run", "2"]).status == 0)
+            try await waitUntil("the second agent's commit") {
+                try await s.run(["events", "2"]).stdout.contains("Committed the poem")
+            }
+            let deleted = try await runCommand(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-X", "DELETE",
+                                                "-H", "Authorization: Bearer \(sim.token)", sim.url + "/v1/sprites/task-sandbox/checkpoints/v2"])
+            #expect(deleted.stdout == "204", "\(deleted.stdout) \(deleted.stderr)")
+            // Another task on the same sprite (start checkpoints on, the sprite shared): refused.
+            #expect(try await s.run(["config", "set", "sprite.tasks_per_sprite", "2"]).status == 0)
+            #expect(try await s.run(["config", "set", "sprite.start_checkpoint", "on"]).status == 0)
+            #expect(try await s.run(["new", "Write a third poem", "--project", "web"]).status == 0)
+            #expect(try await s.run(["run", "3"]).status == 0)
+            try await s.agent.waitForStatus(3, "blocked")
+            let refused = try await s.run(["rewind", "3"])
+            #expect(refused.status != 0 && refused.stderr.contains("also runs #2"), "\(refused.stderr)")
+            // Without its checkpoint nothing but #2's clone goes back: #3 may run on.
+            let gone = try await s.run(["rewind", "2"])
+            #expect(gone.status == 0, "\(gone.stderr)")
+            #expect(gone.stdout.contains("no checkpoint \"task #2 start\" on the sprite task-sandbox (deleted?): its clone went back"), "\(gone.stdout)")
+            #expect(try await git(sim.home() + "/work/web/2-write-a-poem-again", "log", "-1", "--format=%s") != "Add the poem")
+            #expect(try await s.agent.status(3) == "blocked")
+            #expect(try await s.run(["stop", "3"]).status == 0)
+        }
+    }
 }
