@@ -92,7 +92,7 @@ def main():
         task("config", "set", "verbose", "on")
         task("new", "bench stream")
         subprocess.run(["sqlite3", os.path.join(home, "task.db"),
-                        "UPDATE tasks SET status = 'processing', sandbox = 'sprite', started_at = updated_at WHERE id = 1"],
+                        "UPDATE tasks SET status = 'processing', sandbox = 'sprite', site = 'task-sandbox', started_at = updated_at WHERE id = 1"],
                        check=True)
         log_path = os.path.join(sprite_home, ".task", "hooks.log")
         open(log_path, "ab").close()

@@ -654,32 +654,64 @@ _task_sprite_status() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite status -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_up() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite up -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_down() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite down -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_attach() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite attach -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 
     # Offer positional completions
     case "${positional_number}" in
@@ -694,12 +726,16 @@ _task_sprite_exec() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=(--dir)
+    non_repeating_options=(--dir --sprite)
     __task_offer_flags_options -1
 
     # Offer option value completions
     case "${prev}" in
     '--dir')
+        return
+        ;;
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite exec -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
         return
         ;;
     esac
@@ -709,24 +745,48 @@ _task_sprite_checkpoints() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite checkpoints -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_checkpoint() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options -1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite checkpoint -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_restore() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite restore -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 
     # Offer positional completions
     case "${positional_number}" in
@@ -741,8 +801,16 @@ _task_sprite_sessions() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite sessions -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_sprite_token() {
@@ -757,8 +825,16 @@ _task_sprite_destroy() {
     repeating_flags=()
     non_repeating_flags=(--force --version -h --help)
     repeating_options=()
-    non_repeating_options=()
+    non_repeating_options=(--sprite)
     __task_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--sprite')
+        __task_add_completions -W "$(__task_custom_complete ---completion sprite destroy -- --sprite "${COMP_CWORD}" "$(__task_cursor_index_in_current_word)")"
+        return
+        ;;
+    esac
 }
 
 _task_project() {
@@ -857,7 +933,7 @@ _task_config_get() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.pool'$'\n''sprite.tasks_per_sprite'$'\n''sprite.start_checkpoint'$'\n''sprite.fresh'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac
@@ -873,7 +949,7 @@ _task_config_set() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.pool'$'\n''sprite.tasks_per_sprite'$'\n''sprite.start_checkpoint'$'\n''sprite.fresh'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac
@@ -897,7 +973,7 @@ _task_set() {
     # Offer positional completions
     case "${positional_number}" in
     1)
-        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
+        __task_add_completions -W 'agent'$'\n''max_running'$'\n''permission_mode'$'\n''trust_workspace'$'\n''verbose'$'\n''agent_env'$'\n''start_timeout'$'\n''sprite.name'$'\n''sprite.pool'$'\n''sprite.tasks_per_sprite'$'\n''sprite.start_checkpoint'$'\n''sprite.fresh'$'\n''sprite.agent'$'\n''sprite.permission_mode'$'\n''max_cost_usd'$'\n''notify'$'\n''notify_on'$'\n''notify_command'
         return
         ;;
     esac

@@ -101,7 +101,8 @@ struct RunTests {
     }
 
     @Test func theQueueHoldsTasksBeyondMaxRunning() async throws {
-        let a = AgentEnv(scenario: scenario([["text": "quick", "think_ms": 600, "exit_code": 0]]))
+        // Long enough a turn that the first agent still runs when the others are queued on a loaded machine.
+        let a = AgentEnv(scenario: scenario([["text": "quick", "think_ms": 2500, "exit_code": 0]]))
         defer { a.cleanUp() }
         try await a.run(["config", "set", "max_running", "1"])
         for t in ["one", "two", "three"] { try await a.run(["new", t]) }

@@ -448,12 +448,15 @@ struct SpriteTLSTests {
 /// through a `kill -9` of the API — storing every event of every task once.
 @Suite("A pool of sprites", .serialized)
 struct SpritePoolTests {
-    /// An agent that appends `count` hook lines to its sprite's hook log in bursts of 20, then exits.
-    static func emitAgent(count: Int) throws -> String {
+    /// An agent that waits for the file `go`, appends `count` hook lines to its sprite's hook log
+    /// in bursts of 20, then exits.
+    static func emitAgent(count: Int, go: String) throws -> String {
         let agent = makeTemporaryFolder() + "/emit-agent"
         try """
             #!/bin/sh
             log="$HOME/.task/hooks.log"
+            n=0
+            while [ ! -e '\(go)' ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done
             i=1
             while [ $i -le \(count) ]; do
               printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\\n' "$TASK_ID" "$i" >> "$log"
@@ -469,12 +472,14 @@ struct SpritePoolTests {
     @Test func threeTasksRunOnThreeSpritesAFourthTakesTheFreedOneAndAKilledAPILosesNothing() async throws {
         var sim = try await SpriteSimProcess.start()
         let count = 600
-        let s = SpriteAgentEnv(sim: sim, agentCommand: try Self.emitAgent(count: count))
+        let go = makeTemporaryFolder() + "/go"
+        let s = SpriteAgentEnv(sim: sim, agentCommand: try Self.emitAgent(count: count, go: go))
         defer {
             sim.stop()
             s.cleanUp()
         }
-        for (key, value) in [("sprite.pool", "3"), ("sprite.tasks_per_sprite", "1"), ("verbose", "off")] {
+        // The agents print nothing until they go: no start-up watchdog.
+        for (key, value) in [("sprite.pool", "3"), ("sprite.tasks_per_sprite", "1"), ("verbose", "off"), ("start_timeout", "0")] {
             #expect(try await s.run(["config", "set", key, value]).status == 0)
         }
         for n in 1...4 { #expect(try await s.run(["new", "Emit \(n)"]).status == 0) }
@@ -486,6 +491,7 @@ struct SpritePoolTests {
             for name in ["task-sandbox", "task-sandbox-2", "task-sandbox-3"] {
                 try await t.waitFor(text: "sprite \(name): live", timeout: 30)
             }
+            _ = FileManager.default.createFile(atPath: go, contents: Data())
             // kill -9 of the API while the three stream; a new one on the same port and root.
             let stored = { () async throws -> Int in
                 let r = try await runCommand(["sqlite3", s.env.home + "/task.db", "SELECT COUNT(*) FROM hook_events"])
@@ -493,10 +499,14 @@ struct SpritePoolTests {
             }
             try await waitUntil("an event stored", timeout: 30) { try await stored() > 0 }
             let (root, port) = (sim.root, sim.port)
+            let everything = { try await t.tmux(["capture-pane", "-p", "-S", "-", "-t", "0"]) }
+            let before = try await everything().components(separatedBy: "reconnecting…").count
             sim.stop(keepingSprites: true)
             #expect(try await stored() < 3 * count, "the API died mid-stream")
             sim = try await SpriteSimProcess.start(root: root, port: port)
-            try await t.waitFor(text: "reconnecting…", timeout: 30)
+            try await waitUntil("a stream says it reconnects", timeout: 30) {
+                try await everything().components(separatedBy: "reconnecting…").count > before
+            }
             for n in 1...4 { try await t.waitFor(text: "#\(n) ✓ done", timeout: 90) }
         }
         var sites: [String] = []
