@@ -42,8 +42,8 @@ STAND_IN = os.path.join(benchlib.REPO, "tools/fake-claude/claude")
 TOKEN = "bench-token-0123456789"
 
 
-def start_sim(binary, root):
-    proc = subprocess.Popen([binary, "--port", "0", "--root", root, "--token", TOKEN],
+def start_sim(binary, root, extra=()):
+    proc = subprocess.Popen([binary, "--port", "0", "--root", root, "--token", TOKEN, *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     line = proc.stdout.readline().decode().strip()
     if not line.startswith("listening on "):

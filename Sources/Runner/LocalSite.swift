@@ -96,8 +96,8 @@ public struct LocalSite: Site {
         return .started(pane: pane, workdir: prepared.workdir, notes: prepared.notes)
     }
 
-    public func catchUp(_ runner: TaskRunner, waitingFor pattern: String?, seconds: Int) async throws {
-        try runner.catchUp()
+    public func catchUp(_ ingestor: Ingestor, waitingFor pattern: String?, seconds: Int) async throws {
+        try ingestor.catchUpLocal(self)
     }
 
     public func prepare(_ tail: inout HookLogTail) throws {

@@ -27,7 +27,7 @@ struct RemoteInput {
             + HookLogFile.readFragment(site.hookLog, from: state.offset,
                                        waitingFor: "{\"task\":\(task.id),\"event\":\"UserPromptSubmit\"", seconds: Int(timeout.rounded(.up)))
         let r = try await site.sandbox.run(["sh", "-s"], cwd: nil, env: [:], stdin: Data((script + "\n").utf8))
-        try await runner.ingest(read: r, of: site, from: state)
+        try await runner.ingestor.ingest(read: r, of: site, from: state)
         let wanted = text.trimmingCharacters(in: .whitespacesAndNewlines)
         for e in try runner.store.events(taskID: task.id, afterID: before) where e.event == "UserPromptSubmit" {
             if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return .confirmed }

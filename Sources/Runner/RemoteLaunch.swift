@@ -233,7 +233,7 @@ struct RemoteLaunch {
         try runner.store.appendLog(taskID: task.id, kind: "system", message: "started \(agent)\(site.onSite) in \(workdir) (pane \(paneID))")
         if let read {
             // What the log held past the stored offset once the first hook came (or the wait ended).
-            try await runner.ingest(read: read, of: site, from: logState)
+            try await runner.ingestor.ingest(read: read, of: site, from: logState)
             runner.firstHookWait.noteWaited(task.id)
         }
         return .started(pane: paneID, workdir: workdir, notes: notes)

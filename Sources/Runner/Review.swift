@@ -216,7 +216,7 @@ extension TaskRunner {
     /// the files). Afterwards the task is `done` and its work folder removed; the branch stays.
     public func merge(taskID: Int64, squash: Bool) async throws -> MergeOutcome {
         var subject = try await reviewSubject(taskID, "to merge")
-        try? await catchUp(for: subject.task)
+        try? await catchUp(taskID: subject.task.id)
         subject.task = try store.task(id: taskID)
         let task = subject.task
         let (root, branch) = (subject.root, subject.branch)
@@ -316,7 +316,7 @@ extension TaskRunner {
             throw TaskError.failed("project \(subject.project) has no remote named origin; add one with: git -C \(ShellQuote.quote(root)) remote add origin <url>")
         }
         let site = try await site(for: task)
-        try? await catchUp(for: task)
+        try? await catchUp(taskID: task.id)
         let pulled = try await site.bringBranchHome(task, runner: self)
         guard try await git.commit("refs/heads/\(branch)") != nil else {
             throw TaskError.failed("the branch \(branch) is not in \(root)")

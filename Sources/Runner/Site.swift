@@ -49,7 +49,7 @@ public protocol Site: Sendable {
                progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome
     /// Stores what the hook log holds past the stored offset; with `pattern`, first waits up to
     /// `seconds` for a line containing it, where that saves round trips.
-    func catchUp(_ runner: TaskRunner, waitingFor pattern: String?, seconds: Int) async throws
+    func catchUp(_ ingestor: Ingestor, waitingFor pattern: String?, seconds: Int) async throws
     /// Makes ready for a live tail of the hook log.
     func prepare(_ tail: inout HookLogTail) throws
     /// What the agent's state file here says of an API key's last 20 characters.

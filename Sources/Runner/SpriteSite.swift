@@ -113,8 +113,8 @@ public struct SpriteSite: Site {
         }
     }
 
-    public func catchUp(_ runner: TaskRunner, waitingFor pattern: String?, seconds: Int) async throws {
-        try await runner.catchUpRemote(self, waitingFor: pattern, seconds: seconds)
+    public func catchUp(_ ingestor: Ingestor, waitingFor pattern: String?, seconds: Int) async throws {
+        try await ingestor.catchUpRemote(self, waitingFor: pattern, seconds: seconds)
     }
 
     public func prepare(_ tail: inout HookLogTail) throws {}

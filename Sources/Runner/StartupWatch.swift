@@ -116,7 +116,7 @@ extension TaskRunner {
         while timeout > 0 {
             let task = try store.task(id: taskID)
             guard task.status.isActive, let started = task.startedAt else { return task }
-            try await catchUp(for: task)
+            try await catchUp(taskID: task.id)
             if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
             if Date() >= deadline {
                 await watchStartups()

@@ -18,14 +18,8 @@ public final class TaskRunner: Sendable {
     private let spriteProvider: SiteProvider?
     /// The sprites' sites by name, made (and provisioned) once each.
     private let spriteSites = Mutex<[String: Task<any Site, any Error>]>([:])
-    /// Called with every batch of newly stored events (the shell prints them above the prompt).
-    private let listener = Mutex<(@Sendable ([IngestedEvent]) -> Void)?>(nil)
-    /// Hook sources a live stream currently ingests (commands then need not poll them).
-    private let liveSources = Mutex<Set<String>>([])
-    /// Serializes local catch-ups in this process.
-    private let ingestLock = Mutex(())
-    /// Things to tell the user (a hook log replaced by hand…), taken by the shell or the command.
-    let notices = Mutex<[String]>([])
+    /// Stores what every site's hook log gets, exactly once, and tells the listener.
+    public let ingestor: Ingestor
     /// Whether a remote launch waits for the agent's first hook in its own command.
     public let firstHookWait = FirstHookWait()
 
@@ -40,14 +34,11 @@ public final class TaskRunner: Sendable {
         self.local = LocalSite(
             sandbox: LocalSandbox(), tmuxSocket: socket, runDirectory: paths.runDirectory, workDirectory: paths.workDirectory)
         self.spriteProvider = sprite
+        self.ingestor = Ingestor(store: store, environment: environment)
     }
 
     /// Whether tasks can run on a sprite (a Sprites token is configured).
     public var hasSprite: Bool { spriteProvider != nil }
-
-    public func setListener(_ f: (@Sendable ([IngestedEvent]) -> Void)?) {
-        listener.withLock { $0 = f }
-    }
 
     /// The effective value of a setting: environment override, else stored, else default.
     public func setting(_ key: String) -> String {
@@ -122,128 +113,42 @@ public final class TaskRunner: Sendable {
         return places
     }
 
-    // MARK: - Ingestion
+    // MARK: - Ingestion (the Ingestor's, for the site a task is on)
 
-    /// Stores every complete line of the local hook log past the stored offset (and shows them to
-    /// the listener, when one is set); returns how many lines it stored. A log that was rotated
-    /// (or replaced by hand) is read from the start of its new generation; a fully stored log
-    /// past the rotation size is rotated.
-    @discardableResult
-    public func catchUp() throws -> Int {
-        let collect = listener.withLock { $0 != nil }
-        let (count, events): (Int, [IngestedEvent]) = try ingestLock.withLock { _ in
-            let fd = open(local.hookLog, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return (0, []) }
-            defer { close(fd) }
-            var info = stat()
-            guard fstat(fd, &info) == 0 else { return (0, []) }
-            let size = Int64(info.st_size)
-            let state = try generation(of: local, file: HookLogFile(id: "\(info.st_dev):\(info.st_ino)", size: size))
-            var count = 0
-            var all: [IngestedEvent] = []
-            if size > state.offset, lseek(fd, off_t(state.offset), SEEK_SET) == off_t(state.offset) {
-                let reader = HookLogReader(fd: fd, offset: state.offset)
-                defer { reader.close() }
-                while let batch = reader.next() {
-                    count += batch.lines.count
-                    all += try store.ingest(
-                        source: Self.localSource, generation: state.generation, lines: batch.lines, newOffset: batch.committed,
-                        collect: collect)
-                    reader.recycle(batch)
-                }
-            }
-            return (count, all)
-        }
-        deliver(events)
-        try rotateIfDue(local)
-        return count
-    }
-
-    /// Stores what `site`'s hook log holds past the stored offset. With `waitingFor`, a site
-    /// whose reads are round trips first waits (up to `seconds`) for a line containing that text.
+    /// Stores what `site`'s hook log holds past the stored offset (``Ingestor/catchUp(_:waitingFor:seconds:)``).
     public func catchUp(site: any Site, waitingFor pattern: String? = nil, seconds: Int = 0) async throws {
-        try await site.catchUp(self, waitingFor: pattern, seconds: seconds)
+        try await ingestor.catchUp(site, waitingFor: pattern, seconds: seconds)
     }
 
-    /// A remote site's catch-up: one read over the sandbox, which also says which file it read;
-    /// with `pattern`, the read first waits for it in the same command.
-    func catchUpRemote(_ site: any Site, waitingFor pattern: String?, seconds: Int) async throws {
-        var state = try store.hookSource(site.source)
-        let read: (file: HookLogFile, data: Data)?
-        do {
-            read = try await HookLogFile.parse(
-                site.sandbox.probe(["sh", "-c", HookLogFile.readScript, "sh", site.hookLog, String(state.offset + 1), pattern ?? "", String(seconds)]),
-                path: site.hookLog)
-            if let file = read?.file {
-                let now = try generation(of: site, file: file, known: state)
-                if now.generation != state.generation {
-                    state = now
-                    return try await catchUpRemote(site, waitingFor: nil, seconds: 0)
-                }
-            }
-        } catch let e as SandboxError {
-            throw TaskError.failed("cannot read the hook log on \(site.label): \(e)")
-        }
-        guard let read else { return }
-        var splitter = HookLineSplitter(startOffset: state.offset)
-        let lines = splitter.feed(read.data)
-        if !lines.isEmpty {
-            deliver(try ingest(lines, committed: splitter.committedOffset, source: site.source, generation: state.generation))
-        }
-        try await rotateIfDue(site, file: read.file)
-    }
+    /// The local hook log's catch-up, from synchronous code (every command starts with it).
+    @discardableResult
+    public func catchUp() throws -> Int { try ingestor.catchUpLocal(local) }
 
-    /// Catches up the site `task` runs on (the local log only, when its sprite is not reachable yet).
-    func catchUp(for task: TaskRecord) async throws {
-        let site = try await self.site(for: task)
-        if site.readsAreRoundTrips, liveSources.withLock({ $0.contains(site.source) }) { return }
+    /// Catches up the site a task is on, unless a live stream already stores what its log gets.
+    public func catchUp(taskID: Int64) async throws {
+        let site = try await self.site(for: try store.task(id: taskID))
+        if site.readsAreRoundTrips, ingestor.isLive(site.source) { return }
         try await catchUp(site: site)
     }
 
-    /// Stores lines read from a hook log (by a catch-up or a live tail) of `generation`.
-    func ingest(_ lines: [HookLineSplitter.Line], committed: Int64, source: String, generation: Int64,
-                collect: Bool = true) throws -> [IngestedEvent] {
-        let logLines = lines.filter { !$0.isBlank }.map { LogLine(record: $0.record, endOffset: $0.endOffset) }
-        return try store.ingest(source: source, generation: generation, lines: logLines, newOffset: committed, collect: collect)
-    }
-
-    func deliver(_ events: [IngestedEvent]) {
-        guard !events.isEmpty else { return }
-        listener.withLock { $0 }?(events)
-    }
-
-    /// Ingests lines a live tail of `source` read (of the generation the tail was started for:
-    /// ``HookLogMoved`` when the log moved on meanwhile); delivers them and starts queued tasks when one finished.
-    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64, tail: HookLogTail, source: String = localSource) async throws {
-        let events = try source == Self.localSource
-            ? ingestLock.withLock { _ in try ingest(lines, committed: committed, source: source, generation: tail.generation) }
-            : ingest(lines, committed: committed, source: source, generation: tail.generation)
-        deliver(events)
+    /// Stores lines a live tail read (``Ingestor/ingestLive(_:committed:tail:source:)``) and starts
+    /// queued tasks when one finished.
+    public func ingestLive(_ lines: [HookLineSplitter.Line], committed: Int64, tail: HookLogTail,
+                           source: String = TaskRunner.localSource) async throws {
+        let events = try ingestor.ingestLive(lines, committed: committed, tail: tail, source: source)
         if events.contains(where: { $0.transition?.status.isFinished == true }) {
             await startQueued()
         }
     }
 
-    /// A live tail of `site`'s hook log from the stored offset of its current generation (caught
-    /// up first, so a rotated log is followed in its new file). The tail ends by itself when the
-    /// log is rotated or replaced: start a new one.
-    /// `catchUp` false skips the catch-up (a reconnect after a dropped connection: the stored
-    /// generation is still the file's, or the tail ends at once and the next one catches up).
+    /// A live tail of `site`'s hook log (this machine's by default).
     public func liveTail(site: (any Site)? = nil, catchUp: Bool = true) async throws -> HookLogTail {
-        let site = site ?? local
-        if catchUp { try await self.catchUp(site: site) }
-        let state = try store.hookSource(site.source)
-        var tail = HookLogTail(sandbox: site.sandbox, path: site.hookLog, startOffset: state.offset)
-        tail.generation = state.generation
-        tail.fileID = state.fileID
-        try site.prepare(&tail)
-        return tail
+        try await ingestor.liveTail(site ?? local, catchUp: catchUp)
     }
 
-    /// Tells the runner a live stream of `source` is (or is no longer) ingesting.
-    public func setLive(_ source: String, _ live: Bool) {
-        liveSources.withLock { if live { $0.insert(source) } else { $0.remove(source) } }
-    }
+    public func setListener(_ f: (@Sendable ([IngestedEvent]) -> Void)?) { ingestor.setListener(f) }
+    public func setLive(_ source: String, _ live: Bool) { ingestor.setLive(source, live) }
+    public func takeNotices() -> [String] { ingestor.takeNotices() }
 
     // MARK: - Launching
 
@@ -411,7 +316,7 @@ public final class TaskRunner: Sendable {
     public func send(taskID: Int64, text: String, timeout: Double = 10) async throws -> SendOutcome {
         let known = try store.task(id: taskID)
         let knownSite = try await site(for: known)
-        if knownSite.readsAreRoundTrips, !liveSources.withLock({ $0.contains(knownSite.source) }) {
+        if knownSite.readsAreRoundTrips, !ingestor.isLive(knownSite.source) {
             return try await RemoteInput(runner: self, site: knownSite).send(known, text: text, timeout: timeout)
         }
         let (_, site, pane) = try await livePane(taskID)
@@ -444,7 +349,7 @@ public final class TaskRunner: Sendable {
         while Date() < deadline {
             // A live stream stores the site's events as they come: then only the store is polled.
             // Otherwise the log is read each time — an exec on a sprite, so at most 10 a second.
-            let live = site.readsAreRoundTrips && liveSources.withLock { $0.contains(site.source) }
+            let live = site.readsAreRoundTrips && ingestor.isLive(site.source)
             if !live { try await catchUp(site: site) }
             for e in try store.events(taskID: taskID, afterID: after) where e.event == "UserPromptSubmit" {
                 if HookRecord(line: e.rawJSON).prompt?.trimmingCharacters(in: .whitespacesAndNewlines) == wanted { return true }
@@ -467,10 +372,6 @@ public final class TaskRunner: Sendable {
         return (site.sandbox, site.tmux.attachCommand(pane: pane))
     }
 
-    /// Catches up the site of a task (after an attach, say).
-    public func catchUp(taskID: Int64) async throws {
-        try await catchUp(for: try store.task(id: taskID))
-    }
 
     /// Finds tasks of `site` that are running by the store but whose agent window is gone with no
     /// exit record (a cold pause of a sprite ends every process), and marks them failed. Returns a
@@ -563,7 +464,7 @@ extension TaskRunner {
     /// computed); nil when it reported none yet.
     public func transcript(taskID: Int64, from offset: Int64) async throws -> TranscriptChunk? {
         let task = try store.task(id: taskID)
-        try? await catchUp(for: task)
+        try? await catchUp(taskID: task.id)
         guard let path = try store.transcriptPath(taskID: taskID) else { return nil }
         let site = try await site(for: task)
         let read: Data?
