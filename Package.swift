@@ -133,6 +133,7 @@ let package = Package(
         ),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "TaskCore"], swiftSettings: strict),
+        .testTarget(name: "RunnerTests", dependencies: ["Runner", "Sandbox", "TaskCore"], swiftSettings: strict),
         .testTarget(name: "SpritesTests", dependencies: ["Sprites", "SpriteSim", "SpriteSandbox", "Sandbox", "AgentHooks"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

@@ -20,8 +20,9 @@ struct HookLogFile: Equatable {
     /// until a line past the offset contains it: one command waits for an event where polling
     /// would take a round trip a look (every 10 ms for the first second, when the answer
     /// usually comes, then every 50 ms).
+    /// (`command exec`: a failed redirection of a plain `exec` ends dash before `|| exit 3`.)
     static let readScript = #"""
-        exec 3<"$1" 2>/dev/null || exit 3
+        command exec 3<"$1" 2>/dev/null || exit 3
         if [ -n "$3" ]; then
           n=0
           while ! tail -c "+$2" /dev/fd/3 | grep -qF -- "$3"; do

@@ -91,6 +91,15 @@ public final class LiveSession: Sendable {
         }
     }
 
+    /// Seconds before reconnecting after `failures` failed attempts in a row: a stream that was
+    /// live and dropped is reopened at once (a drop is usually one connection's, and every line
+    /// appended meanwhile waits for it); then 0.1 s doubling to 10 s, each with ±50 % jitter so
+    /// many sprites do not come back in step.
+    static func backoff(afterFailures failures: Int) -> Double {
+        guard failures > 1 else { return 0 }
+        return min(10, 0.1 * pow(2, Double(min(failures, 9) - 2))) * Double.random(in: 0.5...1.5)
+    }
+
     /// The stream of sprite `name`'s hook log while tasks are placed there: after a drop it
     /// reconnects with backoff and jitter, saying so (`sprite NAME: reconnecting… (reason)`, then
     /// `sprite NAME: live`).
@@ -99,6 +108,8 @@ public final class LiveSession: Sendable {
         var failures = 0
         var needsCatchUp = true
         var state = "idle"
+        var liveSince: Date?
+        var delivered = false
         func announce(_ new: String, _ text: String) {
             guard new != state else { return }
             state = new
@@ -117,12 +128,13 @@ public final class LiveSession: Sendable {
                 for try await batch in tail.lines() {
                     guard let last = batch.last else {
                         runner.setLive(site.source, true)
-                        failures = 0
+                        liveSince = Date()
                         announce("live", "live")
                         for line in await runner.reconcile(site: site) { say(line) }
                         continue
                     }
                     try await runner.ingestLive(batch, committed: last.endOffset, tail: tail, source: site.source)
+                    delivered = true
                     if batch.contains(where: { $0.record.event == "AgentExit" }) {
                         for line in await runner.pullFinished() { say(line) }
                     }
@@ -136,9 +148,12 @@ public final class LiveSession: Sendable {
             if Task.isCancelled { return }
             guard ((try? store.activeSites(sandbox: SiteKind.sprite.rawValue)[name]) ?? 0) > 0 else { return }
             announce("reconnecting", "reconnecting… (\(reason))")
+            // A stream that brought lines, or was live a while, was healthy; one dropped at once
+            // without a line was not (a server that accepts and drops every time is not hammered).
+            if delivered || liveSince.map({ Date().timeIntervalSince($0) >= 1 }) == true { failures = 0 }
+            (liveSince, delivered) = (nil, false)
             failures += 1
-            let backoff = min(10, 0.1 * pow(2, Double(min(failures, 8) - 1))) * Double.random(in: 0.5...1.5)
-            try? await Task.sleep(for: .seconds(backoff))
+            try? await Task.sleep(for: .seconds(Self.backoff(afterFailures: failures)))
         }
     }
 }

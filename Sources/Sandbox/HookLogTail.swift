@@ -41,7 +41,7 @@ public struct HookLogTail: Sendable {
         // a new file cannot reach the offset in the moment between the two opens.
         let script = #"""
             while [ ! -e "$1" ]; do { [ -z "$4" ] || kill -0 "$4" 2>/dev/null; } || exit 0; sleep "$3"; done
-            exec 3<"$1" || exit 0
+            command exec 3<"$1" 2>/dev/null || exit 0
             [ -z "$5" ] || [ "$(stat -L -c '%d:%i' /dev/fd/3)" = "$5" ] || exit 0
             tail -c "+$2" -f -s 0.1 --pid=$$ "$1" 2>/dev/null &
             t=$!

@@ -28,7 +28,7 @@ enum SpriteSites {
                     case .missing: "✗"
                     }
                     // Several sprites of the pool may be provisioned at once: each line says which.
-                    progress("\(mark) " + (step.text.contains(name) ? step.text : "\(name): \(step.text)"))
+                    progress("\(mark) " + (step.text.hasPrefix("sprite \(name) ") ? step.text : "\(name): \(step.text)"))
                 }
                 let id = try await client.getSprite(name).id
                 cache.save(home: sandbox.homeDirectory, id: id)
