@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,7 +12,7 @@ import Darwin
 /// Reaping and signalling are coordinated so a signal never reaches a recycled pid: the exit is
 /// first observed without reaping (`waitid(WNOWAIT)`), then reaped under the lock that
 /// ``signal(_:)`` takes.
-public final class ChildProcess: @unchecked Sendable {
+public final class ChildProcess: Sendable {
     /// What to connect a child's standard stream to.
     public enum Stdio {
         /// This process's own descriptor.
@@ -27,8 +28,11 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     /// Whether the child leads its own process group (signals then go to the whole group).
     let ownsGroup: Bool
-    private let lock = NSLock()
-    private var reaped = false
+    private struct State {
+        var reaped = false
+        var stopAsked = false
+    }
+    private let state = Mutex(State())
 
     private init(pid: pid_t, ownsGroup: Bool) {
         self.pid = pid
@@ -103,31 +107,35 @@ public final class ChildProcess: @unchecked Sendable {
         return ChildProcess(pid: pid, ownsGroup: newProcessGroup)
     }
 
-    /// Blocks until the child exits, reaps it and returns its status (128 + N when killed by signal N).
     /// `POSIX_SPAWN_SETSID` (glibc), not exported to Swift.
     private static let setsidFlag: Int32 = 0x80
 
+    /// Blocks until the child exits, reaps it and returns its status (128 + N when killed by signal N).
     public func waitForExit() -> Int32 {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
-        return lock.withLock {
+        return state.withLock { state in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            reaped = true
+            state.reaped = true
             return Self.decode(status)
         }
     }
 
     /// Sends `signal` to the child (to its whole group when it leads one), unless it was already reaped.
     public func signal(_ signal: Int32) {
-        lock.withLock {
-            guard !reaped else { return }
+        state.withLock { state in
+            guard !state.reaped else { return }
             _ = kill(ownsGroup ? -pid : pid, signal)
         }
     }
 
+    /// Whether ``terminate(grace:)`` was called: an exit after it is the stop that was asked for.
+    public var wasStopped: Bool { state.withLock { $0.stopAsked } }
+
     /// Asks the child to stop (SIGTERM), and forces it (SIGKILL) when it is still there after `grace`.
     public func terminate(grace: Double = 2) {
+        state.withLock { $0.stopAsked = true }
         signal(SIGTERM)
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [self] in
             signal(SIGKILL)

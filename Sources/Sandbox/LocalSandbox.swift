@@ -1,6 +1,5 @@
 import Foundation
 import Processes
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -99,11 +98,7 @@ public struct LocalSandbox: Sandbox {
                 close(errors.read)
                 throw error
             }
-            let stopped = StopFlag()
-            continuation.onTermination = { _ in
-                stopped.set()
-                child.terminate()
-            }
+            continuation.onTermination = { _ in child.terminate() }
             Thread {
                 var errorText = Data()
                 var pump = PipePump(input: nil, outputs: [output.read, errors.read]) { index, bytes in
@@ -115,7 +110,7 @@ public struct LocalSandbox: Sandbox {
                 }
                 pump.run()
                 let status = child.waitForExit()
-                if status == 0 || stopped.isSet {
+                if status == 0 || child.wasStopped {
                     continuation.finish()
                 } else {
                     continuation.finish(throwing: SandboxError.commandFailed(
@@ -213,13 +208,6 @@ public struct LocalSandbox: Sandbox {
     private static func ioError(_ operation: String, _ path: String) -> SandboxError {
         .io("\(operation) \(path): \(String(cString: strerror(errno)))")
     }
-}
-
-/// A flag set once, read from any thread.
-final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    func set() { value.store(true, ordering: .releasing) }
-    var isSet: Bool { value.load(ordering: .acquiring) }
 }
 
 /// Like system(3): while a child owns the terminal, its Ctrl-C and Ctrl-\ are its own — this

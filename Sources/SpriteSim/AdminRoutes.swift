@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// Test-only switches under `/_sim/` (no token needed; loopback only).
 ///
@@ -80,7 +81,7 @@ struct AdminRoutes {
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.get("/_sim/control") { _, _ in
-            let c = state.control.current
+            let c = state.control.withLock({ $0 })
             return Reply.json(.ok, ["upgrades": c.upgrades, "open": c.open, "operations": c.operations])
         }
         router.delete("/_sim/requests") { _, _ in
@@ -103,7 +104,7 @@ struct AdminRoutes {
     }
 
     private func stateJSON() -> Response {
-        let f = state.faults.current
+        let f = state.faults.withLock({ $0 })
         let t = store.timerValues
         return Reply.json(.ok, [
             "close_mode": f.closeMode.rawValue, "close_delay": f.closeDelay, "latency_ms": f.latencyMs,

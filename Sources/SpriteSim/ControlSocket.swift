@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import Synchronization
 
 /// The control channel (spec §4.8): one WebSocket carrying one command at a time.
 ///
@@ -35,7 +36,7 @@ struct ControlSocket {
         // answered 401 and 429): 404 for an unknown sprite or a refused channel, else 426.
         router.get("/v1/sprites/:name/control") { _, ctx in
             guard store.get(param(ctx, "name")) != nil else { return Reply.error(.notFound, "sprite not found") }
-            if state.faults.current.controlRefused { return Reply.error(.notFound, "404 page not found") }
+            if state.faults.withLock({ $0 }).controlRefused { return Reply.error(.notFound, "404 page not found") }
             return Reply.error(.upgradeRequired, "the control channel needs a WebSocket upgrade")
         }
     }
@@ -43,8 +44,8 @@ struct ControlSocket {
     private func shouldUpgrade(_ req: Request, _ ctx: SimContext) async -> RouterShouldUpgrade {
         let name = param(ctx, "name")
         guard state.authorized(req.headers[.authorization]), !state.rateLimitPending("control"),
-              !state.faults.current.controlRefused, store.get(name) != nil,
-              !store.wouldExceedLimit(name, faults: state.faults.current) else { return .dontUpgrade }
+              !state.faults.withLock({ $0 }).controlRefused, store.get(name) != nil,
+              !store.wouldExceedLimit(name, faults: state.faults.withLock({ $0 })) else { return .dontUpgrade }
         await state.roundTrip(ctx.channel)
         await noDelay(ctx.channel)
         await store.touch(name)
@@ -57,11 +58,16 @@ struct ControlSocket {
         return .upgrade(headers)
     }
 
+    /// One control connection: the command in flight, if any (shared with its output pump).
+    final class Connection: Sendable {
+        let op = Mutex<Op?>(nil)
+    }
+
     /// The command in flight on one connection.
     final class Op: Sendable {
         let session: ProcessSession
         let subscription: UUID
-        let writer = Locked<Task<Void, Never>?>(nil)
+        let writer = Mutex<Task<Void, Never>?>(nil)
         init(session: ProcessSession, subscription: UUID) {
             self.session = session
             self.subscription = subscription
@@ -72,7 +78,7 @@ struct ControlSocket {
                        _ ctx: WebSocketRouterContext<SimContext>) async {
         let rc = ctx.requestContext
         let name = param(rc, "name")
-        let current = Locked<Op?>(nil)
+        let current = Connection()
         state.control.withLock { $0.open += 1 }
         let socketId = store.addSocket(sprite: name) { rc.channel.close(promise: nil) }
         defer {
@@ -86,14 +92,14 @@ struct ControlSocket {
                     guard let o = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
                           o["type"] as? String == "op.start" else { continue }   // release, keepalive, …
                     await start(o, sprite: name, current: current, outbound, channel: rc.channel)
-                } else if let op = current.current {
+                } else if let op = current.op.withLock({ $0 }) {
                     ExecSocket.deliver(message, to: op.session)
                 }
             }
         } catch {}
         // The client went away (or the socket was dropped) during a command.
-        if let op = current.withLock({ c -> Op? in defer { c = nil }; return c }) {
-            if let writer = op.writer.current {
+        if let op = current.op.withLock({ c -> Op? in defer { c = nil }; return c }) {
+            if let writer = op.writer.withLock({ $0 }) {
                 writer.cancel()
                 await writer.value
             }
@@ -102,19 +108,19 @@ struct ControlSocket {
         }
     }
 
-    private func start(_ o: [String: Any], sprite name: String, current: Locked<Op?>,
+    private func start(_ o: [String: Any], sprite name: String, current: Connection,
                        _ outbound: WebSocketOutboundWriter, channel: any Channel) async {
         func refuse(_ why: String) async {
             try? await outbound.writeTextMessage(Self.message("op.error", ["error": why]))
         }
-        guard current.current == nil else { return await refuse("an operation is already running on this connection") }
+        guard current.op.withLock({ $0 }) == nil else { return await refuse("an operation is already running on this connection") }
         guard (o["op"] as? String ?? "exec") == "exec" else { return await refuse("unsupported op \(o["op"] ?? "")") }
         let args = o["args"] as? [String: Any] ?? [:]
         let argv = (args["cmd"] as? [Any] ?? []).map { "\($0)" }
         guard !argv.isEmpty else { return await refuse("cmd is required") }
         guard store.get(name) != nil else { return await refuse("sprite not found") }
 
-        let faults = state.faults.current
+        let faults = state.faults.withLock({ $0 })
         if faults.latencyMs > 0 { try? await Task.sleep(for: .milliseconds(faults.latencyMs)) }
         await store.touch(name)
         state.control.withLock { $0.operations += 1 }
@@ -140,10 +146,10 @@ struct ControlSocket {
         }
         store.register(session)
         let op = Op(session: session, subscription: session.owner.id)
-        current.withLock { $0 = op }
+        current.op.withLock { $0 = op }
 
         if faults.closeMode != .noFrames {
-            try? await outbound.writeTextMessage(session.infoMessage(isOwner: true, idAsString: state.sessionIdAsString.current))
+            try? await outbound.writeTextMessage(session.infoMessage(isOwner: true, idAsString: state.sessionIdAsString.withLock({ $0 })))
         }
         let events = session.owner.events
         op.writer.withLock { w in
@@ -156,7 +162,7 @@ struct ControlSocket {
     /// Output frames, then the exit frame and `op.complete` (or the close-mode fault). The op is
     /// released before `op.complete` goes out, so the client's next `op.start` finds it idle.
     private static func pump(_ events: AsyncStream<SessionEvent>, _ out: WebSocketOutboundWriter, op: Op,
-                             current: Locked<Op?>, faults: Faults, channel: any Channel) async {
+                             current: Connection, faults: Faults, channel: any Channel) async {
         let silent = faults.closeMode == .noFrames
         let tty = op.session.tty
         for await event in events {
@@ -174,7 +180,7 @@ struct ControlSocket {
                         } else {
                             try await out.writeBinaryMessage(ByteBuffer(bytes: [3, UInt8(code & 0xff)]))
                         }
-                        let released = current.withLock { c -> Bool in
+                        let released = current.op.withLock { c -> Bool in
                             guard c === op else { return false }
                             c = nil
                             return true

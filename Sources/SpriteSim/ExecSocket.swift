@@ -5,6 +5,7 @@ import HummingbirdWebSocket
 import NIOCore
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// The exec WebSocket (§4, §5.3): new commands, attach (path and legacy form), frames, faults.
@@ -28,9 +29,9 @@ struct ExecSocket {
         let name = param(ctx, "name")
         let q = Query(req.uri.query)
         guard state.authorized(req.headers[.authorization]), !state.takeRateLimit("exec"),
-              store.get(name) != nil, !store.wouldExceedLimit(name, faults: state.faults.current) else { return .dontUpgrade }
+              store.get(name) != nil, !store.wouldExceedLimit(name, faults: state.faults.withLock({ $0 })) else { return .dontUpgrade }
         if let id = ctx.parameters.get("id") {
-            guard !state.faults.current.attachPath404, store.session(name, id) != nil else { return .dontUpgrade }
+            guard !state.faults.withLock({ $0 }).attachPath404, store.session(name, id) != nil else { return .dontUpgrade }
         } else if let id = q.first("id") {
             guard store.session(name, id) != nil else { return .dontUpgrade }
         } else if q.all("cmd").isEmpty && q.first("path") == nil {
@@ -84,7 +85,7 @@ struct ExecSocket {
         let rc = ctx.requestContext
         let name = param(rc, "name")
         let q = Query(ctx.request.uri.query)
-        let faults = state.faults.current
+        let faults = state.faults.withLock({ $0 })
         let session: ProcessSession
         let subscription: (id: UUID, events: AsyncStream<SessionEvent>)
         let isOwner: Bool
@@ -119,7 +120,7 @@ struct ExecSocket {
         }
 
         if faults.closeMode != .noFrames {
-            try? await outbound.writeTextMessage(session.infoMessage(isOwner: isOwner, idAsString: state.sessionIdAsString.current))
+            try? await outbound.writeTextMessage(session.infoMessage(isOwner: isOwner, idAsString: state.sessionIdAsString.withLock({ $0 })))
         }
 
         // The inbound stream allows one iterator and WSCore reads it again after this handler
@@ -242,7 +243,7 @@ struct ExecSocket {
                         } else {
                             try await out.writeBinaryMessage(ByteBuffer(bytes: [3, UInt8(code & 0xff)]))
                         }
-                        let delay = state.faults.current.closeDelay
+                        let delay = state.faults.withLock({ $0 }).closeDelay
                         if delay > 0 { try? await Task.sleep(for: .seconds(delay)) }
                     case .noExit1000, .noFrames:
                         try await out.close(.normalClosure, reason: nil)

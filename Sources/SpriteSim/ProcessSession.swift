@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// What a session tells its listeners.
@@ -24,7 +25,7 @@ struct CommandSpec: Sendable {
 
 /// One running command ("session"): a local process with pipes or a PTY, a bounded
 /// scrollback, and any number of listeners (the creator's socket and attached ones).
-final class ProcessSession: @unchecked Sendable {
+final class ProcessSession: Sendable {
     let pid: Int32
     let spriteName: String
     let command: String
@@ -42,7 +43,7 @@ final class ProcessSession: @unchecked Sendable {
         var cols: Int
         var attachedSockets = 0
     }
-    private let state: Locked<State>
+    private let state: Mutex<State>
     /// Descriptors written from socket handlers: the stdin pipe (non-TTY) or the PTY master.
     /// Guarded by `fds` so that a write never lands on a closed — and maybe reused — number
     /// (another process-wide socket or pipe).
@@ -50,7 +51,7 @@ final class ProcessSession: @unchecked Sendable {
         var stdinFD: Int32 = -1
         var masterOpen = false
     }
-    private let fds: Locked<Inputs>
+    private let fds: Mutex<Inputs>
     private let masterFD: Int32
     private let scrollbackLimit: Int
     private let onOutput: @Sendable () -> Void
@@ -73,13 +74,13 @@ final class ProcessSession: @unchecked Sendable {
         self.pid = launched.pid
         self.masterFD = launched.master
         var st = State(rows: spec.rows, cols: spec.cols)
-        self.fds = Locked(Inputs(stdinFD: launched.stdin, masterOpen: spec.tty))
+        self.fds = Mutex(Inputs(stdinFD: launched.stdin, masterOpen: spec.tty))
         let ownerId = UUID()
         let (stream, cont) = AsyncStream<SessionEvent>.makeStream()
         st.listeners[ownerId] = cont
         st.attachedSockets = 1
         self.owner = (ownerId, stream)
-        self.state = Locked(st)
+        self.state = Mutex(st)
         var readers: [(Int32, Bool)] = []
         if spec.tty { readers.append((launched.master, false)) } else {
             readers.append((launched.stdout, false))

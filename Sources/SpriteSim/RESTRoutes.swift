@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// Path parameter, percent-decoded.
@@ -118,7 +119,7 @@ struct RESTRoutes {
         if req.headers[.upgrade] != nil || id != nil {
             let q = Query(req.uri.query)
             if let id {
-                if state.faults.current.attachPath404 { return Reply.error(.notFound, "not found") }
+                if state.faults.withLock({ $0 }).attachPath404 { return Reply.error(.notFound, "not found") }
                 if store.session(name, id) == nil { return Reply.error(.notFound, "session not found") }
                 return Reply.error(.badRequest, "websocket upgrade required")
             }

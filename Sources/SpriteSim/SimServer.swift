@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// The request context: Hummingbird's basics plus the channel, so a fault can abort it.
 public struct SimContext: RequestContext, WebSocketRequestContext {
@@ -31,8 +32,8 @@ public final class SpriteSimServer: Sendable {
     public let options: SimOptions
     let store: SpriteStore
     let state: SimState
-    private let boundPort = Locked<Int?>(nil)
-    private let group = Locked<ServiceGroup?>(nil)
+    private let boundPort = Mutex<Int?>(nil)
+    private let group = Mutex<ServiceGroup?>(nil)
 
     public init(options: SimOptions) throws {
         var opts = options
@@ -43,7 +44,7 @@ public final class SpriteSimServer: Sendable {
     }
 
     /// Base URL once started.
-    public var url: String? { boundPort.current.map(baseURL(port:)) }
+    public var url: String? { boundPort.withLock({ $0 }).map(baseURL(port:)) }
 
     /// `http://HOST:PORT`, or with TLS `https://HOST:PORT` — `localhost` for 127.0.0.1, as TLS
     /// clients send the host as the server name, which may not be an IP address.
@@ -79,7 +80,7 @@ public final class SpriteSimServer: Sendable {
     /// Stops a server started with `start()`.
     public func stop() async {
         store.dropSockets()
-        await group.current?.triggerGracefulShutdown()
+        await group.withLock({ $0 })?.triggerGracefulShutdown()
     }
 
     /// The request log (newest last).
@@ -142,7 +143,7 @@ struct LifecycleService: Service {
             let (idle, cold) = store.timerValues
             let tick = max(0.02, min(1.0, min(idle, cold) / 4))
             try? await Task.sleep(for: .seconds(tick))
-            store.lifecycleTick(dropOnPause: state.faults.current.dropOnPause)
+            store.lifecycleTick(dropOnPause: state.faults.withLock({ $0 }).dropOnPause)
         }
     }
 }
@@ -164,8 +165,8 @@ struct SimMiddleware: RouterMiddleware {
                 var endpoint = endpointName(method: request.method.rawValue, path: path)
                 if endpoint == "exec", request.method == .get, request.headers[.upgrade] == nil { endpoint = "sessions" }
                 if state.takeRateLimit(endpoint) {
-                    response = Self.rateLimited(state.faults.current.retryAfter)
-                } else if let refusal = store.limitRefusal(path: path, faults: state.faults.current) {
+                    response = Self.rateLimited(state.faults.withLock({ $0 }).retryAfter)
+                } else if let refusal = store.limitRefusal(path: path, faults: state.faults.withLock({ $0 })) {
                     response = refusal
                 } else {
                     do { response = try await next(request, context) } catch let e as HTTPError {
@@ -198,5 +199,5 @@ struct SimMiddleware: RouterMiddleware {
 }
 
 extension SimState {
-    var spriteVersion: String { versionBox.current }
+    var spriteVersion: String { versionBox.withLock({ $0 }) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 
 /// One entry of the request log that tests read through `GET /_sim/requests`.
 public struct LoggedRequest: Codable, Sendable {
@@ -12,27 +13,27 @@ public struct LoggedRequest: Codable, Sendable {
 }
 
 /// Runtime-mutable switches and the request log.
-final class SimState: @unchecked Sendable {
+final class SimState: Sendable {
     let initialFaults: Faults
-    let faults: Locked<Faults>
-    let token: Locked<String>
-    let versionBox: Locked<String>
-    let sessionIdAsString: Locked<Bool>
+    let faults: Mutex<Faults>
+    let token: Mutex<String>
+    let versionBox: Mutex<String>
+    let sessionIdAsString: Mutex<Bool>
     /// Whether the server speaks TLS (a new connection then costs a second round trip).
     let tls: Bool
-    private let log = Locked<[LoggedRequest]>([])
+    private let log = Mutex<[LoggedRequest]>([])
     /// Connections that already paid their handshakes' latency.
-    private let connections = Locked<Set<ObjectIdentifier>>([])
+    private let connections = Mutex<Set<ObjectIdentifier>>([])
     /// Control channels: upgrades so far, open now, operations started.
-    let control = Locked(ControlStats())
+    let control = Mutex(ControlStats())
 
     init(options: SimOptions) {
         tls = options.tlsCertificatePath != nil
         initialFaults = options.faults
-        faults = Locked(options.faults)
-        token = Locked(options.token)
-        versionBox = Locked(options.spriteVersion)
-        sessionIdAsString = Locked(options.sessionIdAsString)
+        faults = Mutex(options.faults)
+        token = Mutex(options.token)
+        versionBox = Mutex(options.spriteVersion)
+        sessionIdAsString = Mutex(options.sessionIdAsString)
     }
 
     func record(_ r: LoggedRequest) {
@@ -41,19 +42,18 @@ final class SimState: @unchecked Sendable {
             if l.count > 10_000 { l.removeFirst(l.count - 10_000) }
         }
     }
-    var requests: [LoggedRequest] { log.current }
+    var requests: [LoggedRequest] { log.withLock({ $0 }) }
     func clearLog() { log.withLock { $0.removeAll() } }
 
     /// Waits the `latency_ms` fault's round trips for a request on `channel`: one, plus the TCP
     /// handshake (and the TLS one) when this is the connection's first request.
     func roundTrip(_ channel: any Channel) async {
-        let ms = faults.current.latencyMs
+        let ms = faults.withLock({ $0 }).latencyMs
         guard ms > 0 else { return }
         let id = ObjectIdentifier(channel)
         let isNew = connections.withLock { $0.insert(id).inserted }
         if isNew {
-            let connections = self.connections
-            channel.closeFuture.whenComplete { _ in connections.withLock { _ = $0.remove(id) } }
+            channel.closeFuture.whenComplete { [self] _ in connections.withLock { _ = $0.remove(id) } }
         }
         let trips = 1 + (isNew ? (tls ? 2 : 1) : 0)
         try? await Task.sleep(for: .milliseconds(ms * trips))
@@ -62,7 +62,7 @@ final class SimState: @unchecked Sendable {
     func authorized(_ header: String?) -> Bool {
         guard let header, header.hasPrefix("Bearer ") else { return false }
         let given = String(header.dropFirst(7))
-        let (expected, revoked) = (token.current, faults.current.tokenRevoked)
+        let (expected, revoked) = (token.withLock({ $0 }), faults.withLock({ $0 }).tokenRevoked)
         return !revoked && given == expected
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+import Synchronization
 #endif
 
 /// A sprite as persisted under `--root/state.json`.
@@ -33,17 +34,17 @@ struct PersistedState: Codable {
 }
 
 /// Owns the sprites: their records (persisted), folders, sessions, open sockets and lifecycle.
-final class SpriteStore: @unchecked Sendable {
+final class SpriteStore: Sendable {
     let root: URL
     let options: SimOptions
-    private let state: Locked<PersistedState>
+    private let state: Mutex<PersistedState>
     /// Sessions by sprite name then pid; finished ones are kept (exit code) for kill's 410.
-    private let sessions = Locked<[String: [Int32: ProcessSession]]>([:])
-    private let finished = Locked<[String: [Int32: Int]]>([:])
+    private let sessions = Mutex<[String: [Int32: ProcessSession]]>([:])
+    private let finished = Mutex<[String: [Int32: Int]]>([:])
     /// Open exec sockets, so a pause or a fault can drop them.
-    private let sockets = Locked<[UUID: (sprite: String, drop: @Sendable () -> Void)]>([:])
-    private let activity = Locked<[String: Date]>([:])
-    private let timers: Locked<(idle: Double, cold: Double)>
+    private let sockets = Mutex<[UUID: (sprite: String, drop: @Sendable () -> Void)]>([:])
+    private let activity = Mutex<[String: Date]>([:])
+    private let timers: Mutex<(idle: Double, cold: Double)>
 
     init(options: SimOptions) throws {
         self.options = options
@@ -54,8 +55,8 @@ final class SpriteStore: @unchecked Sendable {
         if let data = try? Data(contentsOf: file) {
             loaded = try Self.decoder.decode(PersistedState.self, from: data)
         }
-        self.state = Locked(loaded)
-        self.timers = Locked((options.idleToWarm, options.warmToCold))
+        self.state = Mutex(loaded)
+        self.timers = Mutex((options.idleToWarm, options.warmToCold))
         for name in loaded.sprites.keys { try? prepareFolders(name) }
     }
 
@@ -67,7 +68,7 @@ final class SpriteStore: @unchecked Sendable {
     var orgId: String { state.withLock { $0.orgId } }
 
     private func save() {
-        let snapshot = state.current
+        let snapshot = state.withLock({ $0 })
         if let data = try? Self.encoder.encode(snapshot) {
             let file = root.appendingPathComponent("state.json")
             try? data.write(to: file, options: .atomic)
@@ -244,7 +245,7 @@ final class SpriteStore: @unchecked Sendable {
         }
     }
 
-    var timerValues: (idle: Double, cold: Double) { timers.current }
+    var timerValues: (idle: Double, cold: Double) { timers.withLock({ $0 }) }
 
     /// Marks activity and wakes the sprite. Returns after the wake delay if it was asleep.
     func touch(_ name: String) async {
@@ -274,7 +275,7 @@ final class SpriteStore: @unchecked Sendable {
     /// One pass of the idle timer: running → warm after `idle`, warm → cold after `cold`.
     func lifecycleTick(dropOnPause: Bool) {
         let now = Date()
-        let (idle, cold) = timers.current
+        let (idle, cold) = timers.withLock({ $0 })
         for rec in all() {
             let last = activity.withLock { $0[rec.name] } ?? rec.updatedAt
             if rec.status == "running" {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import WSClient
 
@@ -46,7 +47,7 @@ public final class ControlChannel: Sendable {
     }
 
     let endpoint: Endpoint
-    private let pool = Locked(Pool())
+    private let pool = Mutex(Pool())
 
     struct Pool {
         var idle: [ControlConnection] = []
@@ -84,7 +85,7 @@ public final class ControlChannel: Sendable {
     }
 
     /// A connection being opened ahead of the first command (``warm()``).
-    private let warming = Locked<Task<Void, Never>?>(nil)
+    private let warming = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens a connection now, without waiting for it, when none is open or opening: the first
     /// command then finds it ready (its handshakes overlap the caller's own work).
@@ -233,14 +234,13 @@ final class ControlConnection: Sendable {
     /// The command in flight.
     final class Op: Sendable {
         let events: AsyncThrowingStream<ExecEvent, any Error>.Continuation
-        let info: Locked<SessionInfo>
-        let detached = Locked(false)
+        let state: ExecState
         let tty: Bool
         /// The exit code of the exit frame (the op finishes at `op.complete`).
-        let exitFrame = Locked<Int?>(nil)
+        let exitFrame = Mutex<Int?>(nil)
         init(events: AsyncThrowingStream<ExecEvent, any Error>.Continuation, info: SessionInfo) {
             self.events = events
-            self.info = Locked(info)
+            self.state = ExecState(info: info)
             self.tty = info.tty
         }
     }
@@ -250,7 +250,7 @@ final class ControlConnection: Sendable {
         var op: Op?
         var closed = false
     }
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let onIdle: @Sendable (ControlConnection) -> Void
     private let onClose: @Sendable (ControlConnection) -> Void
 
@@ -260,7 +260,7 @@ final class ControlConnection: Sendable {
         self.onClose = onClose
     }
 
-    var isClosed: Bool { state.current.closed }
+    var isClosed: Bool { state.withLock({ $0.closed }) }
 
     /// Opens a control connection; returns once the upgrade succeeded.
     static func dial(endpoint: Endpoint, sprite: String,
@@ -326,7 +326,7 @@ final class ControlConnection: Sendable {
             state.withLock { s in if s.op === op { s.op = nil } }
             throw SpritesError.transport("cannot start the command on the control channel: \(error)")
         }
-        return ExecSession(control: op.info, events: events, outbound: outbound, detached: op.detached)
+        return ExecSession(state: op.state, events: events, outbound: outbound, viaControl: true)
     }
 
     /// `control:{"type":"op.start","op":"exec","args":{…}}` as sprites-py sends it: `cmd` (argv),
@@ -341,7 +341,7 @@ final class ControlConnection: Sendable {
     }
 
     func close() {
-        guard let out = state.current.outbound else { return }
+        guard let out = state.withLock({ $0.outbound }) else { return }
         Task { try? await out.close(.normalClosure, reason: nil) }
     }
 
@@ -354,15 +354,15 @@ final class ControlConnection: Sendable {
                 control(Array(text.utf8.dropFirst(Self.prefix.utf8.count)))
                 return
             }
-            guard let op = state.current.op else { return }
+            guard let op = state.withLock({ $0.op }) else { return }
             guard let o = JSON.object(Array(text.utf8)) else { return }
             switch o["type"] as? String {
-            case "session_info": op.info.withLock { $0 = SessionInfo(json: o) }
+            case "session_info": op.state.info.withLock { $0 = SessionInfo(json: o) }
             case "exit": op.exitFrame.withLock { $0 = JSON.int(o["exit_code"]) ?? 0 }
             default: op.events.yield(.message(text))
             }
         case .binary(let buf):
-            guard let op = state.current.op,
+            guard let op = state.withLock({ $0.op }),
                   let kind = buf.getInteger(at: buf.readerIndex, as: UInt8.self) else { return }
             if op.tty { op.events.yield(.stdout(buf.withUnsafeReadableBytes { Array($0) })); return }
             let payload = buf.withUnsafeReadableBytes { Array(UnsafeRawBufferPointer(rebasing: $0.dropFirst())) }
@@ -388,7 +388,7 @@ final class ControlConnection: Sendable {
         // Back to the pool first: whoever reads the exit may start the next command at once.
         onIdle(self)
         let args = o["args"] as? [String: Any] ?? [:]
-        let frame = op.exitFrame.current
+        let frame = op.exitFrame.withLock { $0 }
         if type == "op.complete" {
             op.events.yield(.exit(JSON.int(args["exitCode"]) ?? frame ?? 0))
             op.events.finish()
@@ -409,7 +409,7 @@ final class ControlConnection: Sendable {
             return s.op
         }
         if let op {
-            if op.detached.current { op.events.finish() }
+            if op.state.detached.load(ordering: .relaxed) { op.events.finish() }
             else { op.events.finish(throwing: SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])) }
         }
         onClose(self)

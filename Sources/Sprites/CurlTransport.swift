@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,7 +60,7 @@ enum CurlTransport {
         _ = globalInit
         let (stream, cont) = AsyncThrowingStream<HTTPStreamPart, any Error>.makeStream()
         let transfer = Transfer(request: request, continuation: cont)
-        cont.onTermination = { _ in transfer.cancelled.withLock { $0 = true } }
+        cont.onTermination = { _ in transfer.cancelled.store(true, ordering: .relaxed) }
         Thread { transfer.run() }.start()
         return stream
     }
@@ -68,7 +69,7 @@ enum CurlTransport {
     final class Transfer: @unchecked Sendable {
         let request: HTTPRequest
         let continuation: AsyncThrowingStream<HTTPStreamPart, any Error>.Continuation
-        let cancelled = Locked(false)
+        let cancelled = Atomic<Bool>(false)
         var headerLines: [String: String] = [:]
         var statusLine = 0
         var headSent = false
@@ -145,7 +146,7 @@ enum CurlTransport {
             ccurl_setopt_long(h, CURLOPT_NOPROGRESS, 0)
             ccurl_setopt_xferinfo_fn(h) { ud, _, _, _, _ in
                 let t = Unmanaged<Transfer>.fromOpaque(ud!).takeUnretainedValue()
-                return t.cancelled.current ? 1 : 0
+                return t.cancelled.load(ordering: .relaxed) ? 1 : 0
             }
             ccurl_setopt_ptr(h, CURLOPT_XFERINFODATA, me)
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Logging
 import NIOCore
@@ -6,14 +7,15 @@ import NIOSSL
 import WSClient
 
 /// Where requests go, with which token, trusting which CAs: what every REST call, exec socket
-/// and control connection shares (a value, so a control channel needs no reference to its client).
-struct Endpoint: Sendable {
+/// and control connection shares (its own object, so a control channel needs no reference to
+/// its client).
+final class Endpoint: Sendable {
     /// Without a trailing `/`.
     let baseURL: String
     let token: String
     let trust: TLSTrust
     /// The WebSocket TLS configuration, made once (reading a CA bundle costs milliseconds).
-    private let tls = Locked<TLSConfiguration?>(nil)
+    private let tls = Mutex<TLSConfiguration?>(nil)
 
     init(baseURL: String, token: String, trust: TLSTrust) {
         self.baseURL = baseURL
@@ -23,7 +25,7 @@ struct Endpoint: Sendable {
 
     /// The TLS configuration for `wss://`, made on first use.
     func tlsConfiguration() throws -> TLSConfiguration {
-        if let made = tls.current { return made }
+        if let made = tls.withLock({ $0 }) { return made }
         try trust.check()
         let made = try trust.clientConfiguration()
         tls.withLock { $0 = made }

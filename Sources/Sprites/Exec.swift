@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HTTPTypes
 import Logging
 import NIOCore
@@ -73,6 +74,15 @@ public struct SessionInfo: Sendable, Equatable {
     }
 }
 
+/// What an exec session's reader shares with the socket (or control op) that feeds it: its
+/// `session_info`, whether it was detached, whether its exit came.
+final class ExecState: Sendable {
+    let info: Mutex<SessionInfo>
+    let detached = Atomic<Bool>(false)
+    let finished = Atomic<Bool>(false)
+    init(info: SessionInfo) { self.info = Mutex(info) }
+}
+
 /// What an exec socket delivers after `session_info`.
 public enum ExecEvent: Sendable, Equatable {
     /// stdout (in TTY mode: all terminal output). Attach replays the scrollback as stdout first.
@@ -106,31 +116,21 @@ public struct ExecResult: Sendable, Equatable {
 public final class ExecSession: Sendable {
     /// `session_info`. On the control channel the command starts without waiting for it, so
     /// `id` is empty until (and unless) the server sends one.
-    public var info: SessionInfo { infoBox.current }
+    public var info: SessionInfo { state.info.withLock { $0 } }
     public let events: AsyncThrowingStream<ExecEvent, any Error>
     /// Whether the command runs on the sprite's control channel rather than its own socket.
     public let viaControl: Bool
-    private let infoBox: Locked<SessionInfo>
+    private let state: ExecState
     private let outbound: WebSocketOutboundWriter
-    private let detached: Locked<Bool>
 
-    init(info: SessionInfo, events: AsyncThrowingStream<ExecEvent, any Error>,
-         outbound: WebSocketOutboundWriter, detached: Locked<Bool>) {
-        self.infoBox = Locked(info)
+    /// A command on its own socket, or (`viaControl`) on a control connection, whose frames go out
+    /// on the shared socket and whose `detach` closes it.
+    init(state: ExecState, events: AsyncThrowingStream<ExecEvent, any Error>,
+         outbound: WebSocketOutboundWriter, viaControl: Bool) {
+        self.state = state
         self.events = events
         self.outbound = outbound
-        self.detached = detached
-        self.viaControl = false
-    }
-
-    /// A command on a control connection: frames go out on the shared socket; `detach` closes it.
-    init(control info: Locked<SessionInfo>, events: AsyncThrowingStream<ExecEvent, any Error>,
-         outbound: WebSocketOutboundWriter, detached: Locked<Bool>) {
-        self.infoBox = info
-        self.events = events
-        self.outbound = outbound
-        self.detached = detached
-        self.viaControl = true
+        self.viaControl = viaControl
     }
 
     /// Sends input: a `0x00`-prefixed frame in non-TTY mode, raw bytes in TTY mode.
@@ -166,7 +166,7 @@ public final class ExecSession: Sendable {
     /// and can be re-attached with `SpritesClient.attach`. `events` then ends without error.
     /// On the control channel this closes that connection (the channel opens another).
     public func detach() async {
-        detached.withLock { $0 = true }
+        state.detached.store(true, ordering: .relaxed)
         try? await outbound.close(.normalClosure, reason: "detach")
     }
 
@@ -275,8 +275,8 @@ extension SpritesClient {
     private func connect(_ url: String) async throws -> ExecSession {
         let (events, eventsCont) = AsyncThrowingStream<ExecEvent, any Error>.makeStream()
         let (setup, setupCont) = AsyncStream<Result<(SessionInfo, WebSocketOutboundWriter), any Error>>.makeStream()
-        let finished = Locked(false)   // exit seen (or stream ended)
-        let detached = Locked(false)
+        // Exit seen (or stream ended), detached, and the session's info once it comes.
+        let shared = ExecState(info: SessionInfo(id: "", command: "", tty: false))
 
         let client = try endpoint.webSocketClient(url) { inbound, outbound, _ in
             var tty = false
@@ -293,7 +293,7 @@ extension SpritesClient {
                         setupCont.yield(.success((info, outbound)))
                         setupCont.finish()
                     case "exit":
-                        finished.withLock { $0 = true }
+                        shared.finished.store(true, ordering: .relaxed)
                         eventsCont.yield(.exit(JSON.int(o["exit_code"]) ?? 0))
                         eventsCont.finish()
                         return
@@ -312,7 +312,7 @@ extension SpritesClient {
                         let code = payload.count >= 4
                             ? Int(payload[0]) << 24 | Int(payload[1]) << 16 | Int(payload[2]) << 8 | Int(payload[3])
                             : Int(payload.first ?? 0)
-                        finished.withLock { $0 = true }
+                        shared.finished.store(true, ordering: .relaxed)
                         eventsCont.yield(.exit(code))
                         eventsCont.finish()
                         return
@@ -336,14 +336,15 @@ extension SpritesClient {
             }
             setupCont.yield(.failure(failure ?? SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])))
             setupCont.finish()
-            if !finished.current {
-                if detached.current { eventsCont.finish() }
+            if !shared.finished.load(ordering: .relaxed) {
+                if shared.detached.load(ordering: .relaxed) { eventsCont.finish() }
                 else { eventsCont.finish(throwing: SpritesError.connectionLost(reason: reason, stdout: [], stderr: [])) }
             }
         }
         for await result in setup {
             let (info, outbound) = try result.get()
-            return ExecSession(info: info, events: events, outbound: outbound, detached: detached)
+            shared.info.withLock { $0 = info }
+            return ExecSession(state: shared, events: events, outbound: outbound, viaControl: false)
         }
         throw SpritesError.connectionLost(reason: "no session_info", stdout: [], stderr: [])
     }

@@ -43,6 +43,7 @@
 // says "certificate verify failed … set SSL_CERT_FILE …" — verification is never turned off.
 
 import Foundation
+import Synchronization
 
 /// A Sprites API client. Thread-safe; keep one per process (it keeps each sprite's control
 /// channel open between commands).
@@ -52,7 +53,7 @@ public final class SpritesClient: Sendable {
     /// Whether `via: .control` (and `SpriteSandbox.run`) use the control channel; off, they use
     /// exec sockets. Default: on, unless `SPRITES_CONTROL=0`.
     public let controlMode: Bool
-    private let channels = Locked<[String: ControlChannel]>([:])
+    private let channels = Mutex<[String: ControlChannel]>([:])
 
     /// Base URL without a trailing `/`, e.g. `https://api.sprites.dev`.
     public var baseURL: String { endpoint.baseURL }
