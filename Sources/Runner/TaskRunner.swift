@@ -476,16 +476,7 @@ extension TaskRunner {
         guard let data = read else {
             throw TaskError.failed("#\(taskID)'s transcript \(path) is gone (the agent deletes old ones after cleanupPeriodDays)")
         }
-        var lines: [Data] = []
-        var start = data.startIndex
-        while let newline = data[start...].firstIndex(of: 0x0A) {
-            let line = data[start..<newline]
-            if !line.isEmpty { lines.append(Data(line)) }
-            start = newline + 1
-        }
-        let full = Int64(data.count) >= Self.transcriptChunk
-        // A single line longer than a chunk is skipped rather than read without end.
-        let consumed = lines.isEmpty && full ? Int64(data.count) : Int64(start - data.startIndex)
-        return TranscriptChunk(path: path, lines: lines, nextOffset: offset + consumed, more: full)
+        let chunk = ChunkLines(data, limit: Self.transcriptChunk)
+        return TranscriptChunk(path: path, lines: chunk.lines, nextOffset: offset + chunk.consumed, more: chunk.more)
     }
 }

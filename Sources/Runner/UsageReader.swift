@@ -82,24 +82,16 @@ extension TaskRunner {
                     throw TaskError.failed("cannot read \(path): \(e)")
                 }
                 guard let data, !data.isEmpty else { break }
-                var lines: [Data] = []
-                var start = data.startIndex
-                while let newline = data[start...].firstIndex(of: 0x0A) {
-                    if newline > start { lines.append(Data(data[start..<newline])) }
-                    start = newline + 1
-                }
-                let full = Int64(data.count) >= Self.transcriptChunk
-                // A single line longer than a chunk is skipped (counted) rather than read without end.
-                let overlong = lines.isEmpty && full
-                let consumed = overlong ? Int64(data.count) : Int64(start - data.startIndex)
+                let chunk = ChunkLines(data, limit: Self.transcriptChunk)
+                let consumed = chunk.consumed
                 guard consumed > 0 else { break }
-                let (messages, skipped) = TranscriptUsage.messages(lines)
+                let (messages, skipped) = TranscriptUsage.messages(chunk.lines)
                 try store.recordUsage(
                     taskID: taskID, path: path, newOffset: offset + consumed, messages: messages,
-                    skipped: skipped + (overlong ? 1 : 0), prices: prices)
+                    skipped: skipped + (chunk.skippedOverlong ? 1 : 0), prices: prices)
                 offset += consumed
                 offsets[path] = offset
-                if !full { break }
+                if !chunk.more { break }
             }
         }
     }

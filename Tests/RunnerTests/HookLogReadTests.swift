@@ -32,3 +32,16 @@ struct ReconnectTests {
         }
     }
 }
+
+@Suite("Complete lines of a transcript chunk")
+struct ChunkLinesTests {
+    @Test func aPartialLastLineWaitsAndAnOverlongLineIsSkippedWhole() {
+        let c = ChunkLines(Data("{\"a\":1}\n\n{\"b\":2}\n{\"c\"".utf8), limit: 100)
+        #expect(c.lines.map { String(decoding: $0, as: UTF8.self) } == ["{\"a\":1}", "{\"b\":2}"])
+        #expect(c.consumed == 17 && !c.more && !c.skippedOverlong)
+        let full = ChunkLines(Data(repeating: 0x61, count: 8), limit: 8)
+        #expect(full.lines.isEmpty && full.consumed == 8 && full.skippedOverlong && full.more)
+        let partial = ChunkLines(Data("abc".utf8), limit: 8)
+        #expect(partial.lines.isEmpty && partial.consumed == 0 && !partial.skippedOverlong)
+    }
+}
