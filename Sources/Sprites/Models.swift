@@ -1,7 +1,7 @@
 import Foundation
 
 /// A sprite (§3.1). Everything but `name` is optional; unknown keys are ignored.
-public struct Sprite: Sendable, Equatable {
+public struct Sprite: Sendable, Equatable, Decodable {
     public var name: String
     public var id: String?
     public var organization: String?
@@ -18,19 +18,19 @@ public struct Sprite: Sendable, Equatable {
     /// The API's `Sprite-Version` header of the answer this came in (set by `getSprite`).
     public var apiVersion: String?
 
-    init?(json o: [String: Any]) {
-        guard let name = o["name"] as? String else { return nil }
-        self.name = name
-        id = o["id"] as? String
-        organization = o["organization"] as? String ?? o["org_slug"] as? String
-        status = o["status"] as? String
-        url = o["url"] as? String
-        urlAuth = (o["url_settings"] as? [String: Any])?["auth"] as? String
-        labels = o["labels"] as? [String] ?? []
-        environment = o["environment"] as? [String: String] ?? [:]
-        createdAt = JSON.date(o["created_at"])
-        updatedAt = JSON.date(o["updated_at"])
-        version = JSON.string(o["version"])
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        name = try o.required("name")
+        id = o.text("id")
+        organization = o.text("organization", "org_slug")
+        status = o.text("status")
+        url = o.text("url")
+        urlAuth = o.object("url_settings")?.text("auth")
+        labels = o.strings("labels") ?? []
+        environment = o.stringMap("environment") ?? [:]
+        createdAt = o.date("created_at")
+        updatedAt = o.date("updated_at")
+        version = o.text("version")
     }
 }
 
@@ -60,46 +60,56 @@ public struct SpriteUpdate: Sendable {
 }
 
 /// One page of `list`.
-public struct SpritePage: Sendable {
+public struct SpritePage: Sendable, Decodable {
     public var sprites: [Sprite]
     public var hasMore: Bool
     public var nextContinuationToken: String?
+
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        sprites = ((try? o.decode([Each<Sprite>].self, forKey: LooseKey("sprites"))) ?? []).compactMap(\.value)
+        nextContinuationToken = o.text("next_continuation_token")
+        hasMore = (o.bool("has_more") ?? false) && !(nextContinuationToken ?? "").isEmpty
+    }
 }
 
 /// A checkpoint (§6).
-public struct Checkpoint: Sendable, Equatable {
+public struct Checkpoint: Sendable, Equatable, Decodable {
     public var id: String
     public var createTime: Date?
     public var comment: String?
     public var isAuto: Bool
-    init?(json o: [String: Any]) {
-        guard let id = o["id"] as? String else { return nil }
-        self.id = id
-        createTime = JSON.date(o["create_time"] ?? o["created_at"])
-        comment = o["comment"] as? String
-        isAuto = o["is_auto"] as? Bool ?? false
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        id = try o.required("id")
+        createTime = o.date("create_time", "created_at")
+        comment = o.text("comment")
+        isAuto = o.bool("is_auto") ?? false
     }
 }
 
 /// One line of a checkpoint create/restore stream (or a kill stream).
-public struct ProgressEvent: Sendable, Equatable {
+public struct ProgressEvent: Sendable, Equatable, Decodable {
     /// `info`, `error`, `complete` (checkpoints); `signal`, `timeout`, `exited`, `killed`, `complete`, `error` (kill).
     public var type: String
     /// `data`, `message` or `error`, whichever the line carries.
     public var text: String
     public var exitCode: Int?
     public var time: Date?
-    init?(json o: [String: Any]) {
-        guard let type = o["type"] as? String else { return nil }
-        self.type = type
-        text = o["data"] as? String ?? o["message"] as? String ?? o["error"] as? String ?? ""
-        exitCode = JSON.int(o["exit_code"])
-        time = JSON.date(o["time"])
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        type = try o.required("type")
+        text = o.text("data", "message", "error") ?? ""
+        exitCode = o.int("exit_code")
+        time = o.date("time")
     }
+
+    /// One NDJSON line as an event; nil for a blank or unparseable line, or one without a type.
+    static func line(_ bytes: [UInt8]) -> ProgressEvent? { try? JSONDecoder().decode(ProgressEvent.self, from: Data(bytes)) }
 }
 
 /// A file or directory from `listFiles` (§7).
-public struct FileEntry: Sendable, Equatable {
+public struct FileEntry: Sendable, Equatable, Decodable {
     public var name: String
     public var path: String
     /// `file`, `directory` or `symlink`.
@@ -109,19 +119,20 @@ public struct FileEntry: Sendable, Equatable {
     public var mode: String
     public var modified: Date?
     public var isDirectory: Bool
-    init(json o: [String: Any]) {
-        name = o["name"] as? String ?? ""
-        path = o["path"] as? String ?? ""
-        type = o["type"] as? String ?? "file"
-        size = JSON.int(o["size"]) ?? 0
-        mode = o["mode"] as? String ?? ""
-        modified = JSON.date(o["modTime"])
-        isDirectory = o["isDir"] as? Bool ?? (type == "directory")
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        name = o.text("name") ?? ""
+        path = o.text("path") ?? ""
+        type = o.text("type") ?? "file"
+        size = o.int("size") ?? 0
+        mode = o.text("mode") ?? ""
+        modified = o.date("modTime")
+        isDirectory = o.bool("isDir") ?? (type == "directory")
     }
 }
 
 /// A server-side exec session (§5.2).
-public struct SessionSummary: Sendable, Equatable {
+public struct SessionSummary: Sendable, Equatable, Decodable {
     /// The PID, as a string whatever JSON type the server used.
     public var id: String
     public var command: String
@@ -130,15 +141,15 @@ public struct SessionSummary: Sendable, Equatable {
     public var tty: Bool
     public var created: Date?
     public var lastActivity: Date?
-    init?(json o: [String: Any]) {
-        guard let id = JSON.string(o["id"]) else { return nil }
-        self.id = id
-        command = o["command"] as? String ?? ""
-        workdir = o["workdir"] as? String
-        isActive = o["is_active"] as? Bool ?? false
-        tty = o["tty"] as? Bool ?? false
-        created = JSON.date(o["created"])
-        lastActivity = JSON.date(o["last_activity"])
+    public init(from decoder: any Decoder) throws {
+        let o = try decoder.container(keyedBy: LooseKey.self)
+        id = try o.required("id")
+        command = o.text("command") ?? ""
+        workdir = o.text("workdir")
+        isActive = o.bool("is_active") ?? false
+        tty = o.bool("tty") ?? false
+        created = o.date("created")
+        lastActivity = o.date("last_activity")
     }
 }
 

@@ -129,11 +129,9 @@ public final class SpritesClient: Sendable {
         }
     }
 
-    func object(_ a: HTTPAnswer) throws -> [String: Any] {
-        guard let o = JSON.object(a.body) else {
-            throw SpritesError.invalidResponse("expected a JSON object, got \(a.body.count) bytes")
-        }
-        return o
+    /// What `fs/delete` answers.
+    struct Deleted: Decodable {
+        var deleted: [String]?
     }
 
     /// An NDJSON POST whose lines are delivered as they arrive. Never retried.
@@ -152,14 +150,14 @@ public final class SpritesClient: Sendable {
                         case .data(let d):
                             if status >= 400 { errorBody += d; continue }
                             for line in splitter.feed(d) {
-                                if let o = JSON.object(line), let e = ProgressEvent(json: o) { cont.yield(e) }
+                                if let e = ProgressEvent.line(line) { cont.yield(e) }
                             }
                         }
                     }
                     if status >= 400 {
                         throw SpritesError.api(APIError(status: status, body: errorBody, retryAfterHeader: headers["retry-after"]))
                     }
-                    if let rest = splitter.flush(), let o = JSON.object(rest), let e = ProgressEvent(json: o) { cont.yield(e) }
+                    if let rest = splitter.flush(), let e = ProgressEvent.line(rest) { cont.yield(e) }
                     cont.finish()
                 } catch {
                     cont.finish(throwing: error)
@@ -183,13 +181,12 @@ public final class SpritesClient: Sendable {
         if let v = spec.region { config["region"] = v }
         if !config.isEmpty { body["config"] = config }
         let a = try await send("POST", "\(baseURL)/v1/sprites", json: body, timeout: 120, idempotent: false)
-        guard let s = Sprite(json: try object(a)) else { throw SpritesError.invalidResponse("sprite without a name") }
-        return s
+        return try JSONDecoder.model(Sprite.self, from: a.body)
     }
 
     public func getSprite(_ name: String) async throws -> Sprite {
         let a = try await send("GET", spriteURL(name), idempotent: true)
-        guard var s = Sprite(json: try object(a)) else { throw SpritesError.invalidResponse("sprite without a name") }
+        var s = try JSONDecoder.model(Sprite.self, from: a.body)
         s.apiVersion = a.headers["sprite-version"]
         return s
     }
@@ -199,11 +196,7 @@ public final class SpritesClient: Sendable {
         var q: [(String, String)] = [("max_results", String(min(50, max(1, maxResults))))]
         if let prefix { q.append(("prefix", prefix)) }
         if let continuationToken { q.append(("continuation_token", continuationToken)) }
-        let o = try object(try await send("GET", "\(baseURL)/v1/sprites?\(Self.query(q))", idempotent: true))
-        let sprites = (o["sprites"] as? [[String: Any]] ?? []).compactMap(Sprite.init(json:))
-        let token = o["next_continuation_token"] as? String
-        return SpritePage(sprites: sprites, hasMore: (o["has_more"] as? Bool ?? false) && !(token ?? "").isEmpty,
-                          nextContinuationToken: token)
+        return try JSONDecoder.model(SpritePage.self, from: try await send("GET", "\(baseURL)/v1/sprites?\(Self.query(q))", idempotent: true).body)
     }
 
     /// Every sprite, following continuation tokens.
@@ -223,9 +216,7 @@ public final class SpritesClient: Sendable {
         if let l = update.labels { body["labels"] = l }
         if update.clearLabels { body["clear_labels"] = true }
         if let a = update.urlAuth { body["url_settings"] = ["auth": a] }
-        let a = try await send("PUT", spriteURL(name), json: body, idempotent: true)
-        guard let s = Sprite(json: try object(a)) else { throw SpritesError.invalidResponse("sprite without a name") }
-        return s
+        return try JSONDecoder.model(Sprite.self, from: try await send("PUT", spriteURL(name), json: body, idempotent: true).body)
     }
 
     /// `DELETE /v1/sprites/{name}` (its checkpoints go with it).
@@ -237,9 +228,7 @@ public final class SpritesClient: Sendable {
 
     public func listSessions(_ sprite: String) async throws -> [SessionSummary] {
         let a = try await send("GET", spriteURL(sprite, "/exec"), idempotent: true)
-        let any = try? JSONSerialization.jsonObject(with: Data(a.body))
-        let list = (any as? [String: Any])?["sessions"] as? [[String: Any]] ?? any as? [[String: Any]] ?? []
-        return list.compactMap(SessionSummary.init(json:))
+        return (try? JSONDecoder().decode(ListBody<SessionSummary>.self, from: Data(a.body)))?.items ?? []
     }
 
     /// Signals a session (`SIGTERM` by default), escalating to SIGKILL after `timeout`.
@@ -254,7 +243,7 @@ public final class SpritesClient: Sendable {
             var s = LineSplitter()
             var lines = s.feed(a.body)
             if let rest = s.flush() { lines.append(rest) }
-            return lines.compactMap { JSON.object($0).flatMap(ProgressEvent.init(json:)) }
+            return lines.compactMap(ProgressEvent.line)
         } catch SpritesError.api(let e) where e.status == 410 {
             return []
         }
@@ -270,15 +259,12 @@ public final class SpritesClient: Sendable {
     /// Checkpoints, newest first as the server orders them.
     public func listCheckpoints(_ sprite: String) async throws -> [Checkpoint] {
         let a = try await send("GET", spriteURL(sprite, "/checkpoints"), idempotent: true)
-        let any = try? JSONSerialization.jsonObject(with: Data(a.body))
-        let list = any as? [[String: Any]] ?? (any as? [String: Any])?["checkpoints"] as? [[String: Any]] ?? []
-        return list.compactMap(Checkpoint.init(json:))
+        return (try? JSONDecoder().decode(ListBody<Checkpoint>.self, from: Data(a.body)))?.items ?? []
     }
 
     public func getCheckpoint(_ sprite: String, id: String) async throws -> Checkpoint {
         let a = try await send("GET", spriteURL(sprite, "/checkpoints/\(Self.segment(id))"), idempotent: true)
-        guard let c = Checkpoint(json: try object(a)) else { throw SpritesError.invalidResponse("checkpoint without an id") }
-        return c
+        return try JSONDecoder.model(Checkpoint.self, from: a.body)
     }
 
     /// Restores the filesystem from a checkpoint; ends the sprite's sessions. Never retried.
@@ -306,8 +292,8 @@ public final class SpritesClient: Sendable {
     public func listFiles(_ sprite: String, path: String, workingDir: String? = nil) async throws -> [FileEntry] {
         var q = [("path", path)]
         if let workingDir { q.append(("workingDir", workingDir)) }
-        let o = try object(try await send("GET", spriteURL(sprite, "/fs/list?\(Self.query(q))"), idempotent: true))
-        return (o["entries"] as? [[String: Any]] ?? []).map(FileEntry.init(json:))
+        let a = try await send("GET", spriteURL(sprite, "/fs/list?\(Self.query(q))"), idempotent: true)
+        return try JSONDecoder.model(ListBody<FileEntry>.self, from: a.body).items
     }
 
     /// Deletes a file or (with `recursive`) a folder; returns the deleted paths.
@@ -315,7 +301,7 @@ public final class SpritesClient: Sendable {
     public func deleteFile(_ sprite: String, path: String, recursive: Bool = false, workingDir: String? = nil) async throws -> [String] {
         var q = [("path", path), ("recursive", recursive ? "true" : "false")]
         if let workingDir { q.append(("workingDir", workingDir)) }
-        let o = try object(try await send("DELETE", spriteURL(sprite, "/fs/delete?\(Self.query(q))"), idempotent: true))
-        return o["deleted"] as? [String] ?? []
+        let a = try await send("DELETE", spriteURL(sprite, "/fs/delete?\(Self.query(q))"), idempotent: true)
+        return try JSONDecoder.model(Deleted.self, from: a.body).deleted ?? []
     }
 }
