@@ -42,11 +42,12 @@ public struct SpriteSite: Site {
     /// Nothing before a slot: the launch's one command checks the agent and the key there.
     public func preflight(_ runner: TaskRunner) async throws -> String { runner.setting(agentSetting) }
 
-    /// Before a task first starts here: the sprite as provisioned again (`sprite.fresh`), then
-    /// a checkpoint named for the task (`task #N start`) that `rewind` restores.
+    /// Before a task first starts here (it has no work folder yet; an attempt that failed before
+    /// the launch does not count): the sprite as provisioned again (`sprite.fresh`), then a
+    /// checkpoint named for the task (`task #N start`) that `rewind` restores.
     public func start(_ task: TaskRecord, mode: TaskRunner.Mode, runner: TaskRunner,
                       progress: @escaping @Sendable (String) -> Void) async throws -> TaskRunner.LaunchOutcome {
-        if case .fresh = mode, task.startedAt == nil, let checkpoints {
+        if case .fresh = mode, task.worktreePath == nil, let checkpoints {
             if runner.startsFresh {
                 if let id = try await checkpoints.find(comment: SpriteCheckpointsComments.provisioned) {
                     progress("… \(name): restoring checkpoint \(id) (sprite.fresh)")
@@ -96,7 +97,7 @@ public struct SpriteSite: Site {
         case .folderOnly:
             return []
         case .checkpointMissing(let comment):
-            return ["no checkpoint \"\(comment)\" on the sprite \(name) (deleted?): its clone went back, its other files did not"]
+            return ["no checkpoint \"\(comment)\" on the sprite \(name) (it was not taken, or was deleted): its clone went back, its other files did not"]
         case .checkpoint(let id):
             guard let checkpoints else { return [] }
             var notes: [String] = []

@@ -644,7 +644,7 @@ struct RewindTests {
             // Without its checkpoint nothing but #2's clone goes back: #3 may run on.
             let gone = try await s.run(["rewind", "2"])
             #expect(gone.status == 0, "\(gone.stderr)")
-            #expect(gone.stdout.contains("no checkpoint \"task #2 start\" on the sprite task-sandbox (deleted?): its clone went back"), "\(gone.stdout)")
+            #expect(gone.stdout.contains("no checkpoint \"task #2 start\" on the sprite task-sandbox (it was not taken, or was deleted): its clone went back"), "\(gone.stdout)")
             #expect(try await git(sim.home() + "/work/web/2-write-a-poem-again", "log", "-1", "--format=%s") != "Add the poem")
             #expect(try await s.agent.status(3) == "blocked")
             #expect(try await s.run(["stop", "3"]).status == 0)
