@@ -21,3 +21,11 @@ def require_binary(path, tools=()):
         if shutil.which(tool) is None:
             sys.exit(f"the {tool} command is needed (Debian: apt-get install {tool})")
     return os.path.abspath(path)
+
+
+def require_sim(task_bin):
+    """The release `sprite-sim` beside the task binary; exits with how to build it when missing."""
+    sim_bin = os.path.join(os.path.dirname(task_bin), "sprite-sim")
+    if not os.access(sim_bin, os.X_OK):
+        sys.exit(f"no sprite-sim at {sim_bin}: swift build -c release --static-swift-stdlib --product sprite-sim")
+    return sim_bin

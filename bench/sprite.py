@@ -72,9 +72,7 @@ def main():
     ap.add_argument("--repo-mb", type=int, default=50)
     opts = ap.parse_args()
     opts.bin = benchlib.require_binary(opts.bin, tools=("sqlite3", "git", "tmux"))
-    sim_bin = os.path.join(os.path.dirname(opts.bin), "sprite-sim")
-    if not os.access(sim_bin, os.X_OK):
-        sys.exit(f"no sprite-sim at {sim_bin}: swift build -c release --static-swift-stdlib --product sprite-sim")
+    sim_bin = benchlib.require_sim(opts.bin)
 
     work = tempfile.mkdtemp(prefix="task-bench-sprite-")
     home = os.path.join(work, "home")

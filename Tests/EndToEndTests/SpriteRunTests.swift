@@ -15,6 +15,38 @@ extension SpriteSimProcess {
     func home(_ sprite: String = "task-sandbox") -> String { root + "/sprites/\(sprite)/home" }
 }
 
+/// An agent that appends `count` PreToolUse lines (`echo 1`, `echo 2`, …) to its sprite's hook log
+/// in bursts of `burst` a tenth of a second apart, then exits — after the file `go` exists, when given.
+func emitAgent(count: Int, burst: Int, go: String? = nil) throws -> String {
+    let agent = makeTemporaryFolder() + "/emit-agent"
+    let wait = go.map { "n=0\nwhile [ ! -e '\($0)' ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done\n" } ?? ""
+    try ("""
+        #!/bin/sh
+        log="$HOME/.task/hooks.log"
+
+        """ + wait + """
+        i=1
+        while [ $i -le \(count) ]; do
+          printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\\n' "$TASK_ID" "$i" >> "$log"
+          [ $((i % \(burst))) -eq 0 ] && sleep 0.1
+          i=$((i + 1))
+        done
+        exit 0
+
+        """).write(toFile: agent, atomically: true, encoding: .utf8)
+    #expect(chmod(agent, 0o755) == 0)
+    return agent
+}
+
+/// The Bash commands of a task's PreToolUse events, in order (as `events --json` gives them).
+func bashCommands(_ events: [[String: Any]]) -> [String] {
+    events.compactMap { e -> String? in
+        guard e["event"] as? String == "PreToolUse", let raw = e["raw"] as? [String: Any],
+              let data = raw["data"] as? [String: Any], let input = data["tool_input"] as? [String: Any] else { return nil }
+        return input["command"] as? String
+    }
+}
+
 /// A task environment whose tasks run on a `sprite-sim` sprite with the stand-in agent.
 struct SpriteAgentEnv {
     let sim: SpriteSimProcess
@@ -346,20 +378,7 @@ struct SpriteLiveTests {
 
     @Test func tenThousandEventsThroughTwentyDropsAndAKilledShellAreStoredExactlyOnce() async throws {
         let sim = try await SpriteSimProcess.start()
-        // An agent that appends 10 000 hook lines to the sprite's hook log in bursts, then exits.
-        let agent = makeTemporaryFolder() + "/emit-agent"
-        try #"""
-            #!/bin/sh
-            log="$HOME/.task/hooks.log"
-            i=1
-            while [ $i -le 10000 ]; do
-              printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\n' "$TASK_ID" "$i" >> "$log"
-              [ $((i % 100)) -eq 0 ] && sleep 0.1
-              i=$((i + 1))
-            done
-            exit 0
-            """#.write(toFile: agent, atomically: true, encoding: .utf8)
-        #expect(chmod(agent, 0o755) == 0)
+        let agent = try emitAgent(count: 10_000, burst: 100)
         let s = SpriteAgentEnv(sim: sim, agentCommand: agent)
         defer { s.cleanUp() }
         #expect(try await s.run(["config", "set", "verbose", "off"]).status == 0)
@@ -397,11 +416,7 @@ struct SpriteLiveTests {
             try await t.waitFor(text: "#1 ✓ done", timeout: 60)
         }
         let events = try await s.agent.events(1)
-        let commands = events.compactMap { e -> String? in
-            guard e["event"] as? String == "PreToolUse", let raw = e["raw"] as? [String: Any],
-                  let data = raw["data"] as? [String: Any], let input = data["tool_input"] as? [String: Any] else { return nil }
-            return input["command"] as? String
-        }
+        let commands = bashCommands(events)
         #expect(commands.count == 10_000, "stored \(commands.count) tool events")
         #expect(Set(commands).count == 10_000, "none twice")
         #expect(commands == (1...10_000).map { "echo \($0)" }, "in order")
@@ -448,32 +463,11 @@ struct SpriteTLSTests {
 /// through a `kill -9` of the API — storing every event of every task once.
 @Suite("A pool of sprites", .serialized)
 struct SpritePoolTests {
-    /// An agent that waits for the file `go`, appends `count` hook lines to its sprite's hook log
-    /// in bursts of 20, then exits.
-    static func emitAgent(count: Int, go: String) throws -> String {
-        let agent = makeTemporaryFolder() + "/emit-agent"
-        try """
-            #!/bin/sh
-            log="$HOME/.task/hooks.log"
-            n=0
-            while [ ! -e '\(go)' ] && [ $n -lt 1200 ]; do sleep 0.1; n=$((n + 1)); done
-            i=1
-            while [ $i -le \(count) ]; do
-              printf '{"task":%s,"event":"PreToolUse","ts":1.5,"data":{"tool_name":"Bash","tool_input":{"command":"echo %s"}}}\\n' "$TASK_ID" "$i" >> "$log"
-              [ $((i % 20)) -eq 0 ] && sleep 0.1
-              i=$((i + 1))
-            done
-            exit 0
-            """.write(toFile: agent, atomically: true, encoding: .utf8)
-        #expect(chmod(agent, 0o755) == 0)
-        return agent
-    }
-
     @Test func threeTasksRunOnThreeSpritesAFourthTakesTheFreedOneAndAKilledAPILosesNothing() async throws {
         var sim = try await SpriteSimProcess.start()
         let count = 600
         let go = makeTemporaryFolder() + "/go"
-        let s = SpriteAgentEnv(sim: sim, agentCommand: try Self.emitAgent(count: count, go: go))
+        let s = SpriteAgentEnv(sim: sim, agentCommand: try emitAgent(count: count, burst: 20, go: go))
         defer {
             sim.stop()
             s.cleanUp()
@@ -514,11 +508,7 @@ struct SpritePoolTests {
             let task = try await s.agent.task(n)
             sites.append(task["sprite"] as? String ?? "-")
             let events = try await s.agent.events(n)
-            let commands = events.compactMap { e -> String? in
-                guard e["event"] as? String == "PreToolUse", let raw = e["raw"] as? [String: Any],
-                      let data = raw["data"] as? [String: Any], let input = data["tool_input"] as? [String: Any] else { return nil }
-                return input["command"] as? String
-            }
+            let commands = bashCommands(events)
             #expect(commands == (1...count).map { "echo \($0)" }, "#\(n): every event once, in order (\(commands.count) stored)")
             #expect(events.filter { $0["event"] as? String == "AgentExit" }.count == 1)
         }
