@@ -650,4 +650,41 @@ struct RewindTests {
             #expect(try await s.run(["stop", "3"]).status == 0)
         }
     }
+
+    /// `sprite.fresh`: before each new task the sprite goes back to its provisioning checkpoint,
+    /// so the next task sees none of the last one's leftovers (its project is sent again).
+    @Test func aFreshSpriteForEachNewTask() async throws {
+        let sim = try await SpriteSimProcess.start()
+        var turn = SpriteRunTests.committingTurn
+        var tools = turn["tools"] as! [[String: Any]]
+        tools.insert(["tool_name": "Bash", "tool_input": ["command": "echo left > \"../../leftover-$(basename \"$PWD\").txt\""], "effect": "real",
+                      "needs_permission": false], at: 0)
+        turn["tools"] = tools
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([turn]))
+        try await withCleanUp({ s.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            for (key, value) in [("sprite.tasks_per_sprite", "1"), ("sprite.fresh", "on")] {
+                #expect(try await s.run(["config", "set", key, value]).status == 0)
+            }
+            #expect(try await s.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await s.run(["new", "Write a poem", "--project", "web", "--run"]).status == 0)
+            try await waitUntil("the first agent's commit") {
+                try await s.run(["events", "1"]).stdout.contains("Committed the poem")
+            }
+            let leftover = sim.home() + "/work/leftover-1-write-a-poem.txt"
+            #expect(FileManager.default.fileExists(atPath: leftover))
+            #expect(try await s.run(["done", "1"]).status == 0)
+            let second = try await s.run(["new", "Write another", "--project", "web", "--run"])
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(second.stdout.contains("… task-sandbox: restoring checkpoint v0 (sprite.fresh)"), "\(second.stdout)")
+            #expect(second.stdout.contains("#2 started on the sprite task-sandbox"), "\(second.stdout)")
+            try await waitUntil("the second agent's commit") {
+                try await s.run(["events", "2"]).stdout.contains("Committed the poem")
+            }
+            #expect(FileManager.default.fileExists(atPath: sim.home() + "/work/leftover-2-write-another.txt"))
+            #expect(!FileManager.default.fileExists(atPath: leftover), "the first task's leftover went with the restore")
+            #expect(!FileManager.default.fileExists(atPath: sim.home() + "/work/web/1-write-a-poem"), "and its clone")
+            #expect(try await s.run(["sprite", "checkpoints"]).stdout.contains("task #2 start"))
+        }
+    }
 }
