@@ -274,19 +274,61 @@ public final class TaskRunner: Sendable {
 
     /// Starts queued tasks while slots are free; returns what it started. Each queued task is
     /// claimed in one transaction, on a site with room (the least busy sprite of the pool), so of
-    /// several processes that see a slot free up, one starts it.
+    /// several processes that see a slot free up, one starts it. The tasks claimed together start
+    /// on their sites at once (several sprites are woken or provisioned together), each site's in
+    /// order.
     @discardableResult
     public func startQueued() async -> [(Int64, LaunchOutcome)] {
         var started: [(Int64, LaunchOutcome)] = []
-        while let next = try? store.claimNextQueued(limit: maxRunning, places: { self.places(for: $0) }) {
+        while true {
+            var claimed: [TaskRecord] = []
+            while let next = try? store.claimNextQueued(limit: maxRunning, places: { self.places(for: $0) }) {
+                claimed.append(next)
+            }
+            guard !claimed.isEmpty else { return started }
+            var order: [String] = []
+            var bySite: [String: [TaskRecord]] = [:]
+            for task in claimed {
+                let name = siteName(of: task)
+                if bySite[name] == nil { order.append(name) }
+                bySite[name, default: []].append(task)
+            }
+            let sites = order.map { ($0, bySite[$0] ?? []) }
+            started += await withTaskGroup(of: [(Int64, LaunchOutcome)].self) { group in
+                for (name, tasks) in sites {
+                    group.addTask { await self.start(claimed: tasks, on: name) }
+                }
+                var all: [(Int64, LaunchOutcome)] = []
+                for await some in group { all += some }
+                return all
+            }
+            // Tasks sent back to the queue (a sprite not to be had now) wait until their not_before:
+            // the next claim passes them by.
+        }
+    }
+
+    /// Starts tasks claimed on site `name`, in order; returns those that started. A site that
+    /// cannot be had now sends them all back to the queue, saying why.
+    func start(claimed tasks: [TaskRecord], on name: String) async -> [(Int64, LaunchOutcome)] {
+        do {
+            _ = try await site(named: name)
+        } catch {
+            for task in tasks {
+                if let wait = SiteUnavailable.from(error) {
+                    _ = try? store.requeue(id: task.id, sandbox: task.sandbox ?? "local", detail: wait.detail, notBefore: now() + wait.retryAfter)
+                } else {
+                    _ = try? store.setStatus(id: task.id, .failed, detail: "could not start: \(error)", cause: .system)
+                }
+            }
+            return []
+        }
+        var started: [(Int64, LaunchOutcome)] = []
+        for task in tasks {
             do {
-                let outcome = try await start(next, on: siteName(of: next), sandbox: next.sandbox ?? "local",
-                                              mode: .fresh(prompt: next.prompt), progress: { _ in })
-                // Back in the queue (a sprite not to be had now): the tasks behind it wait too.
-                if case .queued = outcome { break }
-                started.append((next.id, outcome))
+                let outcome = try await start(task, on: name, sandbox: task.sandbox ?? "local", mode: .fresh(prompt: task.prompt), progress: { _ in })
+                if case .started = outcome { started.append((task.id, outcome)) }
             } catch {
-                _ = try? store.setStatus(id: next.id, .failed, detail: "could not start: \(error)", cause: .system)
+                _ = try? store.setStatus(id: task.id, .failed, detail: "could not start: \(error)", cause: .system)
             }
         }
         return started

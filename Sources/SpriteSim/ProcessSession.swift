@@ -190,9 +190,18 @@ final class ProcessSession: Sendable {
             while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
             let sig = status & 0x7f
             let code = sig == 0 ? Int((status >> 8) & 0xff) : 128 + Int(sig)
-            // Let the readers drain what the process wrote; don't wait forever on
-            // grandchildren that keep the pipe open.
-            _ = group.wait(timeout: .now() + 2)
+            // Let the readers drain what the process wrote before its exit goes out — however
+            // long a loaded machine takes to run them while bytes wait in a pipe — but not for
+            // ever on grandchildren that keep a pipe open (2 s of quiet, 30 s in all).
+            let exited = Date()
+            while group.wait(timeout: .now() + 0.1) == .timedOut {
+                let waiting = readers.contains { reader in
+                    var pending: Int32 = 0
+                    return ioctl(reader.0, UInt(FIONREAD), &pending) == 0 && pending > 0
+                }
+                let elapsed = Date().timeIntervalSince(exited)
+                if (!waiting && elapsed > 2) || elapsed > 30 { break }
+            }
             self.finish(code)
         }
         reaper.start()

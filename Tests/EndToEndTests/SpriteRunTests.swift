@@ -523,4 +523,27 @@ struct SpritePoolTests {
         #expect(try await s.run(["config", "set", "sprite.pool", "51"]).status != 0)
         #expect(try await s.run(["config", "set", "sprite.pool", "0"]).status != 0)
     }
+
+    /// Queued tasks that a freed slot lets go start on their sprites together: one is provisioned
+    /// while the other starts on the sprite that was freed.
+    @Test func queuedTasksStartOnTheirSpritesTogether() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "done here"]]))
+        defer { s.cleanUp() }
+        for (key, value) in [("sprite.pool", "2"), ("sprite.tasks_per_sprite", "1"), ("max_running", "1")] {
+            #expect(try await s.run(["config", "set", key, value]).status == 0)
+        }
+        for n in 1...3 { #expect(try await s.run(["new", "Task \(n)"]).status == 0) }
+        #expect(try await s.run(["run", "1"]).stdout.contains("#1 started on the sprite task-sandbox in"))
+        for n in 2...3 {
+            let r = try await s.run(["run", "\(n)"])
+            #expect(r.stdout.contains("#\(n) queued on the sprite (") && r.stdout.contains("max_running reached"), "\(r.stdout)")
+        }
+        #expect(try await s.run(["config", "set", "max_running", "3"]).status == 0)
+        let done = try await s.run(["done", "1"])
+        #expect(done.status == 0, "\(done.stderr)")
+        for n in 2...3 { try await s.agent.waitForStatus(n, "blocked", timeout: 60) }
+        let sites = try await [s.agent.task(2)["sprite"] as? String, s.agent.task(3)["sprite"] as? String]
+        #expect(Set(sites.compactMap { $0 }) == ["task-sandbox", "task-sandbox-2"], "\(sites)")
+    }
 }
