@@ -11,6 +11,14 @@ public struct SpritePool: Sendable, Equatable {
         self.tasksPerSprite = max(tasksPerSprite, 1)
     }
 
+    /// The pool the settings describe: `sprite.name`, `sprite.pool`, `sprite.tasks_per_sprite`
+    /// (empty: `max_running`), each read through `setting` (stored value or default).
+    public init(setting: (String) -> String) {
+        let maxRunning = Int(setting("max_running")) ?? 4
+        self.init(base: setting("sprite.name"), size: Int(setting("sprite.pool")) ?? 1,
+                  tasksPerSprite: Int(setting("sprite.tasks_per_sprite")) ?? maxRunning)
+    }
+
     /// The sprites' names, the first one `base` itself.
     public var names: [String] { [base] + (1..<size).map { "\(base)-\($0 + 1)" } }
 

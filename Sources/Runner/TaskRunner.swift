@@ -84,10 +84,7 @@ public final class TaskRunner: Sendable {
 
     /// The sprites of the pool: `sprite.name`, `sprite.name-2`, … (`sprite.pool` of them), and how
     /// many tasks each takes at once (`sprite.tasks_per_sprite`, default `max_running`).
-    public var pool: SpritePool {
-        SpritePool(base: setting("sprite.name"), size: Int(setting("sprite.pool")) ?? 1,
-                   tasksPerSprite: Int(setting("sprite.tasks_per_sprite")) ?? maxRunning)
-    }
+    public var pool: SpritePool { SpritePool(setting: setting) }
 
     /// The `max_running` setting.
     var maxRunning: Int { Int(setting("max_running")) ?? 4 }
@@ -106,11 +103,17 @@ public final class TaskRunner: Sendable {
 
     /// Where a queued or re-run task may start: a task whose work is on a site (it ran there)
     /// goes back there; one that never ran goes wherever its kind has room.
-    func places(for task: TaskRecord) -> Places {
-        let kind = SiteKind(rawValue: task.sandbox ?? "local") ?? .local
-        var places = places(kind)
-        if task.worktreePath != nil, let name = task.site { places.sites = [name] }
-        return places
+    func places(for task: TaskRecord) -> Places { placesOfTasks()(task) }
+
+    /// ``places(for:)`` for many tasks, the settings read once (a queue drain asks it of each
+    /// queued task inside its write transaction).
+    func placesOfTasks() -> (TaskRecord) -> Places {
+        let byKind = Dictionary(uniqueKeysWithValues: SiteKind.allCases.map { ($0, places($0)) })
+        return { task in
+            var places = byKind[SiteKind(rawValue: task.sandbox ?? "local") ?? .local] ?? byKind[.local]!
+            if task.worktreePath != nil, let name = task.site { places.sites = [name] }
+            return places
+        }
     }
 
     // MARK: - Ingestion (the Ingestor's, for the site a task is on)
@@ -282,7 +285,8 @@ public final class TaskRunner: Sendable {
         var started: [(Int64, LaunchOutcome)] = []
         while true {
             var claimed: [TaskRecord] = []
-            while let next = try? store.claimNextQueued(limit: maxRunning, places: { self.places(for: $0) }) {
+            let limit = maxRunning, places = placesOfTasks()
+            while let next = try? store.claimNextQueued(limit: limit, places: places) {
                 claimed.append(next)
             }
             guard !claimed.isEmpty else { return started }

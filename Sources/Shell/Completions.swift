@@ -32,7 +32,7 @@ enum Completions {
         func value(_ key: String) -> String {
             ((try? store?.setting(key)) ?? nil) ?? ((try? Settings.definition(key))?.defaultValue ?? "")
         }
-        return SpritePool(base: value("sprite.name"), size: Int(value("sprite.pool")) ?? 1, tasksPerSprite: 1).names
+        return SpritePool(setting: value).names
     }
 
     @Sendable static func spriteCheckpoints(_ words: [String], _ index: Int, _ prefix: String) -> [String] {

@@ -44,9 +44,13 @@ enum SpriteAccess {
 
     /// The sprites tasks may run on (`sprite.name`, `sprite.pool`, `sprite.tasks_per_sprite`).
     static func pool(_ ctx: CommandContext) throws -> SpritePool {
-        let runs = Int(try ctx.setting("max_running").value) ?? 4
-        return SpritePool(base: try name(ctx), size: Int(try ctx.setting("sprite.pool").value) ?? 1,
-                          tasksPerSprite: Int(try ctx.setting("sprite.tasks_per_sprite").value) ?? runs)
+        _ = try ctx.store()   // a database that cannot be opened is an error, not the defaults
+        return SpritePool { (try? ctx.setting($0).value) ?? "" }
+    }
+
+    /// A sprite of the pool, nil when it is not made yet (sprites are made on first need).
+    static func madeSprite(_ client: SpritesClient, _ name: String) async throws -> Sprite? {
+        do { return try await client.getSprite(name) } catch SpritesError.api(let e) where e.status == 404 { return nil }
     }
 
     static func baseURL(_ ctx: CommandContext) -> String { SpritesConfig.baseURL(environment: ctx.environment) }
@@ -214,9 +218,7 @@ struct SpriteStatus: ParsableCommand, ShellCommand {
             let found: Sprite?
             if names.count > 1 && name != names[0] {
                 // A sprite of the pool is made on first need: one not made yet is no error.
-                found = try SpriteAccess.call(ctx, sprite: name) { client, name -> Sprite? in
-                    do { return try await client.getSprite(name) } catch SpritesError.api(let e) where e.status == 404 { return nil }
-                }
+                found = try SpriteAccess.call(ctx, sprite: name) { client, name in try await SpriteAccess.madeSprite(client, name) }
             } else {
                 found = try SpriteAccess.call(ctx, sprite: name) { client, name in try await client.getSprite(name) }
             }
@@ -288,9 +290,7 @@ struct SpriteDown: ParsableCommand, ShellCommand {
         for name in names {
             // Sprites of the pool not made yet have nothing to keep.
             let (done, active) = try SpriteAccess.call(ctx, sprite: name) { client, name -> (String?, Int) in
-                if names.count > 1 {
-                    do { _ = try await client.getSprite(name) } catch SpritesError.api(let e) where e.status == 404 { return (nil, 0) }
-                }
+                if names.count > 1, try await SpriteAccess.madeSprite(client, name) == nil { return (nil, 0) }
                 let done = try await SpriteAccess.progress(client.createCheckpoint(name, comment: text), ctx: ctx)
                 let active = (try? await client.listSessions(name))?.filter(\.isActive).count ?? 0
                 return (done, active)
