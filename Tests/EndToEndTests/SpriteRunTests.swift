@@ -520,8 +520,13 @@ struct SpritePoolTests {
         #expect(status.stdout.contains("sprite task-sandbox-3\n"), "\(status.stdout)")
         let wrong = try await s.run(["sprite", "status", "--sprite", "elsewhere"])
         #expect(wrong.status != 0 && wrong.stderr.contains("task-sandbox, task-sandbox-2, task-sandbox-3"), "\(wrong.stderr)")
-        #expect(try await s.run(["config", "set", "sprite.pool", "51"]).status != 0)
-        #expect(try await s.run(["config", "set", "sprite.pool", "0"]).status != 0)
+        for bad in ["51", "0", "three", "-2"] {
+            let r = try await s.run(["config", "set", "sprite.pool", bad])
+            #expect(r.status != 0 && r.stderr.contains("sprite.pool takes a whole number from 1 to 50, not '\(bad)'"), "\(r.stderr)")
+        }
+        let zero = try await s.run(["config", "set", "sprite.tasks_per_sprite", "0"])
+        #expect(zero.status != 0 && zero.stderr.contains("sprite.tasks_per_sprite takes a whole number above 0"), "\(zero.stderr)")
+        #expect(try await s.run(["config", "get", "sprite.pool"]).stdout.contains("3"), "the pool as it was")
     }
 
     /// Queued tasks that a freed slot lets go start on their sprites together: one is provisioned
@@ -545,5 +550,45 @@ struct SpritePoolTests {
         for n in 2...3 { try await s.agent.waitForStatus(n, "blocked", timeout: 60) }
         let sites = try await [s.agent.task(2)["sprite"] as? String, s.agent.task(3)["sprite"] as? String]
         #expect(Set(sites.compactMap { $0 }) == ["task-sandbox", "task-sandbox-2"], "\(sites)")
+    }
+
+    /// Five `task run` processes at once on a pool of two sprites, one task each: two start, on
+    /// the two sprites, three wait for a place — the sprite's place is claimed with the slot, in
+    /// one transaction, whichever process asks. A freed sprite takes exactly one of them, however
+    /// many processes look.
+    @Test func fiveConcurrentRunsOnAPoolOfTwoPlaceOneTaskPerSprite() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim, scenario: scenario([["text": "done here"]]))
+        defer { s.cleanUp() }
+        for (key, value) in [("sprite.pool", "2"), ("sprite.tasks_per_sprite", "1"), ("max_running", "10"), ("start_timeout", "0")] {
+            #expect(try await s.run(["config", "set", key, value]).status == 0)
+        }
+        // Both sprites provisioned first, so the five race for places, not for provisioning.
+        for name in ["task-sandbox", "task-sandbox-2"] { #expect(try await s.run(["sprite", "up", "--sprite", name]).status == 0) }
+        for n in 1...5 { #expect(try await s.run(["new", "Task \(n)"]).status == 0) }
+        let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
+            for n in 1...5 { group.addTask { try await s.run(["run", String(n)]) } }
+            var all: [RunResult] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
+        #expect(results.filter { $0.stdout.contains(" started on the sprite ") }.count == 2, "\(results.map(\.stdout))")
+        #expect(results.filter { $0.stdout.contains("waiting for a place on a sprite") }.count == 3, "\(results.map(\.stdout))")
+        var tasks: [[String: Any]] = []
+        for n in 1...5 { tasks.append(try await s.agent.task(n)) }
+        let placed = tasks.filter { $0["status"] as? String != "queued" }
+        #expect(Set(placed.compactMap { $0["sprite"] as? String }) == ["task-sandbox", "task-sandbox-2"], "\(placed)")
+        // One freed sprite, three processes looking: one queued task takes it.
+        let first = try #require(placed.first?["id"] as? Int)
+        #expect(try await s.run(["done", String(first)]).status == 0)
+        _ = try await withThrowingTaskGroup(of: RunResult.self) { group in
+            for _ in 1...3 { group.addTask { try await s.run(["list"]) } }
+            for try await _ in group {}
+            return 0
+        }
+        var queued = 0
+        for n in 1...5 where try await s.agent.status(n) == "queued" { queued += 1 }
+        #expect(queued == 2)
     }
 }
