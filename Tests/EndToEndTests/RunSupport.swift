@@ -29,6 +29,16 @@ struct AgentEnv {
     @discardableResult
     func run(_ args: [String], stdin: Data? = nil) async throws -> RunResult { try await env.run(args, stdin: stdin) }
 
+    /// Runs each command line as its own `task` process, all at once; their results (in no order).
+    func runAtOnce(_ commands: [[String]]) async throws -> [RunResult] {
+        try await withThrowingTaskGroup(of: RunResult.self) { group in
+            for args in commands { group.addTask { try await run(args) } }
+            var all: [RunResult] = []
+            for try await r in group { all.append(r) }
+            return all
+        }
+    }
+
     /// A task's JSON (`show --json`).
     func task(_ id: Int) async throws -> [String: Any] {
         let r = try await run(["show", String(id), "--json"])

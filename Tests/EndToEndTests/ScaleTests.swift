@@ -40,12 +40,7 @@ struct ScaleTests {
         #expect(try await a.run(["config", "set", "start_timeout", "0"]).status == 0)
         for i in 1...6 { #expect(try await a.run(["new", "Task \(i)"]).status == 0) }
         // Six processes at once, each claiming a slot.
-        let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
-            for i in 1...6 { group.addTask { try await a.run(["run", String(i)]) } }
-            var all: [RunResult] = []
-            for try await r in group { all.append(r) }
-            return all
-        }
+        let results = try await a.runAtOnce((1...6).map { ["run", String($0)] })
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
         #expect(results.filter { $0.stdout.contains(" started in ") }.count == 2)
         #expect(results.filter { $0.stdout.contains(" queued ") }.count == 4)
@@ -61,11 +56,7 @@ struct ScaleTests {
         // Each slot freed starts exactly one queued task, whichever processes look.
         let running = (1...6).filter { now[$0 - 1] != "queued" }
         #expect(try await a.run(["done", String(running[0])]).status == 0)
-        _ = try await withThrowingTaskGroup(of: RunResult.self) { group in
-            for _ in 1...3 { group.addTask { try await a.run(["list"]) } }
-            for try await _ in group {}
-            return 0
-        }
+        _ = try await a.runAtOnce(Array(repeating: ["list"], count: 3))
         now = try await statuses()
         #expect(now.filter { $0 == "queued" }.count == 3, "\(now)")
         #expect(now.filter { $0 == "processing" || $0 == "blocked" }.count == 2, "\(now)")

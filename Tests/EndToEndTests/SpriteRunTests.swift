@@ -566,12 +566,7 @@ struct SpritePoolTests {
         // Both sprites provisioned first, so the five race for places, not for provisioning.
         for name in ["task-sandbox", "task-sandbox-2"] { #expect(try await s.run(["sprite", "up", "--sprite", name]).status == 0) }
         for n in 1...5 { #expect(try await s.run(["new", "Task \(n)"]).status == 0) }
-        let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
-            for n in 1...5 { group.addTask { try await s.run(["run", String(n)]) } }
-            var all: [RunResult] = []
-            for try await r in group { all.append(r) }
-            return all
-        }
+        let results = try await s.agent.runAtOnce((1...5).map { ["run", String($0)] })
         #expect(results.allSatisfy { $0.status == 0 }, "\(results.map(\.stderr))")
         #expect(results.filter { $0.stdout.contains(" started on the sprite ") }.count == 2, "\(results.map(\.stdout))")
         #expect(results.filter { $0.stdout.contains("waiting for a place on a sprite") }.count == 3, "\(results.map(\.stdout))")
@@ -582,11 +577,7 @@ struct SpritePoolTests {
         // One freed sprite, three processes looking: one queued task takes it.
         let first = try #require(placed.first?["id"] as? Int)
         #expect(try await s.run(["done", String(first)]).status == 0)
-        _ = try await withThrowingTaskGroup(of: RunResult.self) { group in
-            for _ in 1...3 { group.addTask { try await s.run(["list"]) } }
-            for try await _ in group {}
-            return 0
-        }
+        _ = try await s.agent.runAtOnce(Array(repeating: ["list"], count: 3))
         var queued = 0
         for n in 1...5 where try await s.agent.status(n) == "queued" { queued += 1 }
         #expect(queued == 2)
