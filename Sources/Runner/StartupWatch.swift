@@ -96,40 +96,40 @@ extension TaskRunner {
     }
 
     /// Waits until task `id` reports its first hook since its launch, or `start_timeout` passes and
-    /// the watchdog has looked at its screen. Returns the task as it is then.
+    /// the watchdog has looked at its screen; a screen still blank is looked at again until it shows
+    /// something or the blank screen's second timeout passes (a loaded machine can take seconds to
+    /// start the agent). Returns the task as it is then.
     public func awaitStart(taskID: Int64) async throws -> TaskRecord {
         let timeout = startTimeout
         let task = try store.task(id: taskID)
-        if timeout > 0, task.status.isActive, let started = task.startedAt, let site = try? await site(for: task), site.readsAreRoundTrips {
+        guard timeout > 0, task.status.isActive, let started = task.startedAt, let site = try? await site(for: task) else {
+            return task
+        }
+        func hooked() throws -> Bool { try store.lastEvent(taskID: taskID).map { $0.receivedAt >= started } ?? false }
+        if site.readsAreRoundTrips {
             // The launch waited there for the first hook (firstHookWait), or one command waits now
             // (a poll would take a round trip a look).
             if !firstHookWait.takeWaited(taskID) {
                 try await catchUp(site: site, waitingFor: "{\"task\":\(taskID),", seconds: Int(timeout.rounded(.up)))
             }
-            if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
-            await watchStartups()
-            return try store.task(id: taskID)
+        } else {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline, try store.task(id: taskID).status.isActive {
+                try await catchUp(taskID: taskID)
+                if try hooked() { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
-        // Here: hooks are polled until `start_timeout`, then the screen is looked at until it shows
-        // something (or the blank screen's second timeout passes).
-        let deadline = Date().addingTimeInterval(timeout)
-        while timeout > 0 {
-            let task = try store.task(id: taskID)
-            guard task.status.isActive, let started = task.startedAt else { return task }
-            try await catchUp(taskID: task.id)
-            if let last = try store.lastEvent(taskID: taskID), last.receivedAt >= started { return try store.task(id: taskID) }
-            if Date() >= deadline {
-                await watchStartups()
-                let now = try store.task(id: taskID)
-                if now.status == .processing && now.statusDetail == nil && Date().timeIntervalSince1970 < started + 2 * timeout {
-                    try await Task.sleep(for: .milliseconds(200))
-                    continue
-                }
+        while true {
+            if try hooked() { return try store.task(id: taskID) }
+            await watchStartups()
+            let now = try store.task(id: taskID)
+            guard now.status == .processing, now.statusDetail == nil, Date().timeIntervalSince1970 < started + 2 * timeout else {
                 return now
             }
-            try await Task.sleep(for: .milliseconds(50))
+            try await Task.sleep(for: .milliseconds(site.readsAreRoundTrips ? 500 : 200))
+            try await catchUp(taskID: taskID)
         }
-        return try store.task(id: taskID)
     }
 
     /// Refuses a launch whose `ANTHROPIC_API_KEY` the agent was told to reject: every turn would
