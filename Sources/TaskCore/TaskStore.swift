@@ -53,10 +53,11 @@ public final class TaskStore: Sendable {
             try Self.checkFile(path)
             pool = try DatabasePool(path: path, configuration: config)
             if let target = migrateUpTo {
-                try Schema.migrator.migrate(pool, upTo: target)
+                try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool, upTo: target) }
             } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
-                // Only a database that lacks a migration takes the write lock here.
-                try Schema.migrator.migrate(pool)
+                // Only a database that lacks a migration takes the locks here; processes doing so
+                // at once take turns, each applying only what the others have not.
+                try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool) }
             }
         } catch let e as TaskError {
             throw e

@@ -33,6 +33,26 @@ struct ScaleTests {
         }
     }
 
+    /// Processes that open a new database at the same moment (two shells started together, a
+    /// script of one-shot commands) take turns creating its schema: each succeeds, none applies a
+    /// migration twice ("duplicate column name" before), and no lock file is left.
+    @Test func processesOpeningANewDatabaseAtOnceAllCreateItsSchemaOnce() async throws {
+        for round in 1...8 {
+            let env = TaskEnv()
+            defer { try? FileManager.default.removeItem(atPath: (env.home as NSString).deletingLastPathComponent) }
+            let results = try await withThrowingTaskGroup(of: RunResult.self) { group in
+                for _ in 1...6 { group.addTask { try await env.run(["list"]) } }
+                var all: [RunResult] = []
+                for try await r in group { all.append(r) }
+                return all
+            }
+            for r in results { #expect(r.status == 0 && r.stderr.isEmpty, "round \(round): \(r.stderr)") }
+            #expect(try await env.run(["new", "Schema complete"]).status == 0)
+            let files = try FileManager.default.contentsOfDirectory(atPath: env.home)
+            #expect(!files.contains { $0.hasSuffix("-migrating") }, "\(files)")
+        }
+    }
+
     @Test func sixConcurrentRunsWithMaxRunningTwoStartTwoAndQueueFour() async throws {
         let a = AgentEnv(scenario: scenario([["text": "Ready when you are."]]))
         defer { a.cleanUp() }
