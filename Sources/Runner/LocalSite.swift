@@ -147,20 +147,36 @@ public struct LocalSite: Site {
         let top = try await sandbox.run(["git", "-C", project.path, "rev-parse", "--show-toplevel"])
         guard top.status == 0 else { return PreparedWorkdir(workdir: project.path) }
         let root = top.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let branch = task.branch ?? "task/\(name)"
         let fm = FileManager.default
-        let dir = task.worktreePath ?? (runner.paths.worktreeDirectory + "/\(projectName)/\(name)")
-        if fm.fileExists(atPath: dir + "/.git") { return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root) }
+        let folders = runner.paths.worktreeDirectory + "/\(projectName)/"
+        // A worktree made by a launch that ended before it was recorded is this task's.
+        let made = task.worktreePath ?? folders + name
+        if fm.fileExists(atPath: made + "/.git") {
+            return PreparedWorkdir(workdir: made, branch: task.branch ?? "task/\(name)", repoRoot: root)
+        }
+        let chosen = try await TaskBranch.choose(for: task, root: root, in: sandbox)
+        let dir = task.worktreePath ?? folders + chosen.name
         try fm.createDirectory(atPath: (dir as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let hasBranch = try await sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(branch)"])
+        try await forgetMissingWorktree(dir, root: root)
+        let hasBranch = try await sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(chosen.branch)"])
         let args = hasBranch.status == 0
-            ? ["git", "-C", root, "worktree", "add", dir, branch]
-            : ["git", "-C", root, "worktree", "add", "-b", branch, dir, "HEAD"]
+            ? ["git", "-C", root, "worktree", "add", dir, chosen.branch]
+            : ["git", "-C", root, "worktree", "add", "-b", chosen.branch, dir, "HEAD"]
         let r = try await sandbox.run(args)
         guard r.status == 0 else {
             throw TaskError.failed("git worktree add failed for #\(task.id): \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return PreparedWorkdir(workdir: dir, branch: branch, repoRoot: root)
+        return PreparedWorkdir(workdir: dir, branch: chosen.branch, repoRoot: root, notes: chosen.note.map { [$0] } ?? [])
+    }
+
+    /// A worktree folder removed by hand (or with the data folder it was in) stays registered in
+    /// its repository, and git refuses to add one there again: such a registration of `dir`, which
+    /// does not exist, is dropped (`git worktree prune`, which drops only registrations of missing folders).
+    func forgetMissingWorktree(_ dir: String, root: String) async throws {
+        guard !FileManager.default.fileExists(atPath: dir) else { return }
+        let list = try await sandbox.run(["git", "-C", root, "worktree", "list", "--porcelain"])
+        guard list.status == 0, list.stdoutText.split(separator: "\n").contains(Substring("worktree " + dir)) else { return }
+        _ = try await sandbox.run(["git", "-C", root, "worktree", "prune"])
     }
 
 }

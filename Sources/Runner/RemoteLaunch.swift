@@ -129,8 +129,9 @@ struct RemoteLaunch {
             checks.append("command -v \(q(agent)) >/dev/null 2>&1 || exit \(Check.agentMissing.rawValue)")
         }
         if let (projectName, root) = projectRoot {
+            let chosen = try await TaskBranch.choose(for: task, root: root, in: runner.local.sandbox)
             let plan = try await RepoTransfer(runner: runner, site: site).plan(
-                project: projectName, root: root, taskName: name, branch: task.branch ?? "task/\(name)", tips: tips,
+                project: projectName, root: root, taskName: chosen.name, branch: chosen.branch, tips: tips,
                 progress: progress)
             if found == nil {
                 // The commit must be in the mirror already (else the look, and a bundle).
@@ -141,7 +142,7 @@ struct RemoteLaunch {
             script += ["set +e"] + plan.script + ["set -e"]
             workdir = plan.workdir
             branch = plan.branch
-            notes = plan.notes
+            notes = (chosen.note.map { [$0] } ?? []) + plan.notes
             sentHead = plan.head
         } else {
             workdir = site.workDirectory + "/" + name

@@ -197,6 +197,36 @@ struct ReviewTests {
         }
     }
 
+    /// The data folder removed and made anew (a fresh database) on a project whose repository keeps
+    /// the old task #1's branch and the registration of its worktree: the new #1 starts, on a branch
+    /// of its own, and the old branch keeps its commit.
+    @Test func aDataFolderMadeAnewLeavesTheOldTasksBranchAloneAndStartsAgain() async throws {
+        let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false)]))
+        try await withCleanUp({ a.cleanUp() }) {
+            let repo = try await repositoryWithIdentity()
+            let make = ["new", "Write a poem", "--prompt", "write a poem", "--project", "web", "--run"]
+            #expect(try await a.run(["project", "add", "web", repo]).status == 0)
+            #expect(try await a.run(make).status == 0)
+            try await a.waitForStatus(1, "done")
+            let old = try await git(repo, "rev-parse", Self.branch)
+            #expect(try await git(repo, "worktree", "list").contains("1-write-a-poem"))
+
+            a.cleanUp()
+            try FileManager.default.removeItem(atPath: a.env.home)
+            #expect(try await a.run(["project", "add", "web", repo]).status == 0)
+            let again = try await a.run(make)
+            #expect(again.status == 0, "\(again.stderr)")
+            try await a.waitForStatus(1, "done")
+            let renamed = Self.branch + "-2"
+            #expect(try await a.task(1)["branch"] as? String == renamed)
+            #expect(try await a.run(["logs", "1"]).stdout.contains(
+                "the branch \(Self.branch) is already in \(repo) and is not this task's (left as it is); this task works on \(renamed)"))
+            #expect(try await git(repo, "rev-parse", Self.branch) == old, "the old branch is left as it was")
+            #expect(try await git(repo, "log", "--format=%s", "-1", renamed) == "Add the poem")
+            #expect(try await git(repo, "rev-parse", renamed) != old)
+        }
+    }
+
     @Test func squashMergesMakeOneCommitDivergedBranchesAMergeCommitAndConflictsAreAbortedCleanly() async throws {
         let a = AgentEnv(scenario: scenario([Self.poemTurn(draft: false, verses: 2), Self.readmeTurn, Self.haikuTurn]))
         try await withCleanUp({ a.cleanUp() }) {
