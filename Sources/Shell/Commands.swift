@@ -76,13 +76,7 @@ struct New: ParsableCommand, ShellCommand {
         let task = try ctx.store().createTask(title: title, prompt: text, projectName: project)
         ctx.out.line(String(task.id))
         if run {
-            let runner = try ctx.runner()
-            let kind = ctx.defaultSandbox()
-            RunReport.prepare(runner, ctx)
-            let progress = RunReport.progress(ctx)
-            let outcome = try runBlocking { try await runner.run(taskID: task.id, sandbox: kind, progress: progress) }
-            ctx.out.line(RunReport.describe(task.id, outcome, ctx: ctx))
-            RunReport.awaitStart(task.id, outcome, runner: runner, ctx: ctx)
+            try RunReport.launch(task.id, sandbox: ctx.defaultSandbox(), runner: try ctx.runner(), ctx: ctx)
         }
     }
 }

@@ -45,20 +45,31 @@ struct Run: ParsableCommand, ShellCommand {
         let kind = sandbox.flatMap(SiteKind.init(rawValue:)) ?? ctx.defaultSandbox()
         let pullWhenDone = pull
         if pullWhenDone && kind == .local { throw TaskError.usage("--pull is for sprite runs; a local run's branch is in the repository already") }
-        let progress = RunReport.progress(ctx)
-        RunReport.prepare(runner, ctx)
-        let outcome = try runBlocking {
-            try await runner.run(taskID: taskID, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
-        }
-        ctx.out.line(RunReport.describe(taskID, outcome, ctx: ctx))
-        if case .started(_, _, let notes) = outcome {
-            for note in notes { ctx.out.line("  " + note) }
-        }
-        RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
+        try RunReport.launch(taskID, sandbox: kind, pullWhenDone: pullWhenDone, runner: runner, ctx: ctx)
     }
 }
 
 enum RunReport {
+    /// Starts task `id` on `sandbox` with its progress shown, then reports what became of it.
+    static func launch(_ id: Int64, sandbox kind: SiteKind, pullWhenDone: Bool = false, runner: TaskRunner, ctx: CommandContext) throws {
+        let progress = progress(ctx)
+        prepare(runner, ctx)
+        let outcome = try runBlocking {
+            try await runner.run(taskID: id, sandbox: kind, pullWhenDone: pullWhenDone, progress: progress)
+        }
+        report(id, outcome, runner: runner, ctx: ctx)
+    }
+
+    /// What became of a launch (``describe(_:_:ctx:)``, then `suffix`), the launch's notes, and
+    /// outside the shell whether the agent got past its start-up (``awaitStart(_:_:runner:ctx:)``).
+    static func report(_ id: Int64, _ outcome: TaskRunner.LaunchOutcome, suffix: String = "", runner: TaskRunner, ctx: CommandContext) {
+        ctx.out.line(describe(id, outcome, ctx: ctx) + suffix)
+        if case .started(_, _, let notes) = outcome {
+            for note in notes { ctx.out.line("  " + note) }
+        }
+        awaitStart(id, outcome, runner: runner, ctx: ctx)
+    }
+
     /// Prints a launch's progress (provisioning, what was sent) dimmed, as it comes.
     static func progress(_ ctx: CommandContext) -> @Sendable (String) -> Void {
         { line in
@@ -265,8 +276,7 @@ struct Retry: ParsableCommand, ShellCommand {
         let fb = feedback
         RunReport.prepare(runner, ctx)
         let (outcome, resumed) = try runBlocking { try await runner.retry(taskID: taskID, feedback: fb) }
-        ctx.out.line(RunReport.describe(taskID, outcome, ctx: ctx) + (resumed ? " — resuming its session" : " — fresh session"))
-        RunReport.awaitStart(taskID, outcome, runner: runner, ctx: ctx)
+        RunReport.report(taskID, outcome, suffix: resumed ? " — resuming its session" : " — fresh session", runner: runner, ctx: ctx)
     }
 }
 
