@@ -96,7 +96,41 @@ struct RemoteLaunch {
 
     /// Exit statuses of a launch script that checks for itself what a look would have shown.
     enum Check: Int32 {
-        case agentMissing = 81, lookNeeded = 82, keyRejected = 83, stateFileUnreadable = 84
+        case agentMissing = 81, lookNeeded = 82, keyRejected = 83, stateFileUnreadable = 84, otherDatabase = 85
+    }
+
+    /// The file on the site naming the one database whose tasks it runs: `<id> <host> <path>`.
+    var ownerFile: String { site.runDirectory + "/owner" }
+
+    /// The launch script's first check: the site is claimed for this database when no database has
+    /// it (atomically: of two launching at once one wins), and a site another database has is
+    /// refused — two databases' tasks there would share one hook log, one tmux server and work
+    /// folders of the same names.
+    func ownerCheck() throws -> [String] {
+        let q = ShellQuote.quote
+        let id = try runner.store.databaseID()
+        let claim = "\(id) \(Self.hostName()) \(runner.store.path)"
+        return [
+            "mkdir -p \(q(site.runDirectory))",
+            "( set -C; printf '%s\\n' \(q(claim)) > \(q(ownerFile)) ) 2>/dev/null || :",
+            "read -r task_owner task_owner_rest < \(q(ownerFile)) || :",
+            "[ \"$task_owner\" = \(q(id)) ] || { printf '%s\\n' \"$task_owner_rest\" >&2; exit \(Check.otherDatabase.rawValue); }",
+        ]
+    }
+
+    func otherDatabase(_ described: String) -> TaskError {
+        let other = described.isEmpty ? "" : " (\(described))"
+        return TaskError.failed(
+            "\(site.label) serves another task database\(other): two databases there would mix their tasks' hook events, "
+                + "windows and work folders. Give this one a sprite of its own (config set sprite.name <name>), or, if that "
+                + "database is gone for good, free the sprite: task sprite exec -- rm \(ownerFile)")
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "?" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "?" : name
     }
 
     func agentMissing(_ agent: String) -> TaskError {
@@ -189,7 +223,7 @@ struct RemoteLaunch {
                                                 unavailable: Check.lookNeeded.rawValue))
             }
         }
-        script.insert(contentsOf: checks, at: 2)
+        script.insert(contentsOf: try ownerCheck() + checks, at: 2)
         script.append("mkdir -p \(q(taskDir)) \(q(site.runDirectory))")
         for (i, file) in files.enumerated() {
             let path = q(file.0), temp = q(file.0 + ".tmp-task")
@@ -215,6 +249,7 @@ struct RemoteLaunch {
         case .agentMissing: throw agentMissing(agent)
         case .lookNeeded: throw LookNeeded()
         case .keyRejected: throw TaskRunner.rejectedKey(key ?? "", on: site)
+        case .otherDatabase: throw otherDatabase(launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
         case .stateFileUnreadable:
             throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on \(site.label): "
                 + launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -249,6 +249,14 @@ public enum Schema {
                 CREATE INDEX tasks_site_active ON tasks(site) WHERE status IN ('queued','processing','blocked');
                 """)
         }
+        m.registerMigration("v13-database-id") { db in
+            // An id of this database, which a sprite it launches on records: a sprite serves one
+            // database, so two (two machines, a data folder made anew) never mix their tasks there.
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                INSERT INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(8))));
+                """)
+        }
         return m
     }
 }

@@ -51,13 +51,24 @@ public final class TaskStore: Sendable {
         }
         do {
             try Self.checkFile(path)
-            pool = try DatabasePool(path: path, configuration: config)
-            if let target = migrateUpTo {
-                try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool, upTo: target) }
-            } else if try !pool.read(Schema.migrator.hasCompletedMigrations) {
-                // Only a database that lacks a migration takes the locks here; processes doing so
-                // at once take turns, each applying only what the others have not.
-                try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool) }
+            if migrateUpTo != nil || MigrationLock.mayBeNeeded(beside: path) {
+                // A database being made (or migrated by another process): processes take turns,
+                // each applying only what the others have not.
+                pool = try MigrationLock.holding(beside: path) {
+                    let pool = try DatabasePool(path: path, configuration: config)
+                    if let target = migrateUpTo {
+                        try Schema.migrator.migrate(pool, upTo: target)
+                    } else {
+                        try Schema.migrator.migrate(pool)
+                    }
+                    return pool
+                }
+            } else {
+                pool = try DatabasePool(path: path, configuration: config)
+                if try !pool.read(Schema.migrator.hasCompletedMigrations) {
+                    // Only a database that lacks a migration takes the locks here.
+                    try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool) }
+                }
             }
         } catch let e as TaskError {
             throw e
@@ -383,6 +394,12 @@ public final class TaskStore: Sendable {
             }
             try db.execute(sql: "DELETE FROM projects WHERE id = ?", arguments: [id])
         }
+    }
+
+    /// This database's id, made once with its schema (16 hex digits): what a sprite records of
+    /// the database it serves.
+    public func databaseID() throws -> String {
+        try read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'database_id'") } ?? ""
     }
 
     // MARK: Settings

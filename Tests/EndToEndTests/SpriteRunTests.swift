@@ -227,6 +227,37 @@ struct SpriteRunTests {
         return object?["operations"] as? Int ?? -1
     }
 
+    /// A sprite serves one database: a second (another machine, a data folder made anew) is refused
+    /// with who has it and how to free it, starts once it is freed, and then the first is refused.
+    @Test func aSpriteServesOneDatabaseAndASecondIsRefusedUntilItIsFreed() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let done = scenario([["text": "Done.", "exit_code": 0]])
+        let first = SpriteAgentEnv(sim: sim, scenario: done), second = SpriteAgentEnv(sim: sim, scenario: done)
+        defer {
+            first.cleanUp()
+            second.agent.cleanUp()
+        }
+        #expect(try await first.run(["new", "Mine", "--run"]).status == 0)
+        try await first.agent.waitForStatus(1, "done", timeout: 30)
+
+        let owner = sim.home() + "/.task/owner"
+        let refused = try await second.run(["new", "Theirs", "--run"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the sprite task-sandbox serves another task database ("), "\(refused.stderr)")
+        #expect(refused.stderr.contains(first.env.home + "/task.db)"), "names the other database: \(refused.stderr)")
+        #expect(refused.stderr.contains("task sprite exec -- rm \(owner)"), "\(refused.stderr)")
+        #expect(try await second.agent.status(1) == "backlog")
+        #expect(try await first.agent.eventNames(1).contains("Stop"), "the first database's task is as it was")
+
+        #expect(try await second.run(["sprite", "exec", "--", "rm", owner]).status == 0)
+        let started = try await second.run(["run", "1"])
+        #expect(started.status == 0, "\(started.stderr)")
+        try await second.agent.waitForStatus(1, "done", timeout: 30)
+        let back = try await first.run(["new", "Again", "--run"])
+        #expect(back.status == 1 && back.stderr.contains("serves another task database"), "\(back.stderr)")
+        #expect(back.stderr.contains(second.env.home + "/task.db)"), "\(back.stderr)")
+    }
+
     @Test func aWrongTokenIsAClearErrorAndTheTaskStaysInTheBacklog() async throws {
         let sim = try await SpriteSimProcess.start()
         var wrong = SpriteAgentEnv(sim: sim)
