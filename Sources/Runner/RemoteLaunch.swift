@@ -118,8 +118,10 @@ struct RemoteLaunch {
         ]
     }
 
+    /// `described` is what the owner file says after the id: `<host> <path>`.
     func otherDatabase(_ described: String) -> TaskError {
-        let other = described.isEmpty ? "" : " (\(described))"
+        let parts = described.split(separator: " ", maxSplits: 1).map(String.init)
+        let other = parts.count == 2 ? " (\(parts[1]) on \(parts[0]))" : described.isEmpty ? "" : " (\(described))"
         return TaskError.failed(
             "\(site.label) serves another task database\(other): two databases there would mix their tasks' hook events, "
                 + "windows and work folders. Give this one a sprite of its own (config set sprite.name <name>), or, if that "
