@@ -99,41 +99,8 @@ struct RemoteLaunch {
         case agentMissing = 81, lookNeeded = 82, keyRejected = 83, stateFileUnreadable = 84, otherDatabase = 85
     }
 
-    /// The file on the site naming the one database whose tasks it runs: `<id> <host> <path>`.
-    var ownerFile: String { site.runDirectory + "/owner" }
-
-    /// The launch script's first check: the site is claimed for this database when no database has
-    /// it (atomically: of two launching at once one wins), and a site another database has is
-    /// refused — two databases' tasks there would share one hook log, one tmux server and work
-    /// folders of the same names.
-    func ownerCheck() throws -> [String] {
-        let q = ShellQuote.quote
-        let id = try runner.store.databaseID()
-        let claim = "\(id) \(Self.hostName()) \(runner.store.path)"
-        return [
-            "mkdir -p \(q(site.runDirectory))",
-            "( set -C; printf '%s\\n' \(q(claim)) > \(q(ownerFile)) ) 2>/dev/null || :",
-            "read -r task_owner task_owner_rest < \(q(ownerFile)) || :",
-            "[ \"$task_owner\" = \(q(id)) ] || { printf '%s\\n' \"$task_owner_rest\" >&2; exit \(Check.otherDatabase.rawValue); }",
-        ]
-    }
-
-    /// `described` is what the owner file says after the id: `<host> <path>`.
-    func otherDatabase(_ described: String) -> TaskError {
-        let parts = described.split(separator: " ", maxSplits: 1).map(String.init)
-        let other = parts.count == 2 ? " (\(parts[1]) on \(parts[0]))" : described.isEmpty ? "" : " (\(described))"
-        return TaskError.failed(
-            "\(site.label) serves another task database\(other): two databases there would mix their tasks' hook events, "
-                + "windows and work folders. Give this one a sprite of its own (config set sprite.name <name>), or, if that "
-                + "database is gone for good, free the sprite: task sprite exec -- rm \(ownerFile)")
-    }
-
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "?" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "?" : name
-    }
+    /// The site's owner file (``SiteOwner``).
+    var ownerFile: String { SiteOwner.file(runDirectory: site.runDirectory) }
 
     func agentMissing(_ agent: String) -> TaskError {
         TaskError.failed(
@@ -225,7 +192,9 @@ struct RemoteLaunch {
                                                 unavailable: Check.lookNeeded.rawValue))
             }
         }
-        script.insert(contentsOf: try ownerCheck() + checks, at: 2)
+        let claim = try SiteOwner.this(runner.store)
+            .claimScript(file: ownerFile, runDirectory: site.runDirectory, refused: Check.otherDatabase.rawValue)
+        script.insert(contentsOf: claim + checks, at: 2)
         script.append("mkdir -p \(q(taskDir)) \(q(site.runDirectory))")
         for (i, file) in files.enumerated() {
             let path = q(file.0), temp = q(file.0 + ".tmp-task")
@@ -251,7 +220,8 @@ struct RemoteLaunch {
         case .agentMissing: throw agentMissing(agent)
         case .lookNeeded: throw LookNeeded()
         case .keyRejected: throw TaskRunner.rejectedKey(key ?? "", on: site)
-        case .otherDatabase: throw otherDatabase(launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))
+        case .otherDatabase:
+            throw SiteOwner.refusal(label: site.label, other: SiteOwner(line: launched.stderrText), file: ownerFile)
         case .stateFileUnreadable:
             throw TaskError.failed("cannot prepare the agent's ~/.claude.json (trust, API key) on \(site.label): "
                 + launched.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))

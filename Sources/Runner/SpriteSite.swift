@@ -26,9 +26,12 @@ public struct SpriteSite: Site {
         self.sandbox = sandbox
         self.tmux = Tmux(sandbox: sandbox, socket: "task")
         self.source = "sprite:\(name)" + (id.map { ":\($0)" } ?? "")
-        self.runDirectory = home + "/.task"
+        self.runDirectory = Self.runDirectory(home: home)
         self.workDirectory = home + "/work"
     }
+
+    /// Where the task's files, hook log and mirrors are on a sprite whose home folder is `home`.
+    public static func runDirectory(home: String) -> String { home + "/.task" }
 
     public var kind: SiteKind { .sprite }
     public var label: String { "the sprite \(name)" }

@@ -185,7 +185,22 @@ struct DoctorChecks: Sendable {
         checks.append(current
             ? .pass("hook (sprite)", "\(hook) is current")
             : .fail("hook (sprite)", "\(hook) is missing or outdated", fix: "sprite up"))
+        checks.append(await ownerCheck(name, sandbox: sandbox))
         return checks
+    }
+
+    /// Whether the sprite serves this database (``SiteOwner``): free, ours, or another's.
+    func ownerCheck(_ name: String, sandbox: any Sandbox) async -> DoctorCheck {
+        let file = SiteOwner.file(runDirectory: SpriteSite.runDirectory(home: sandbox.homeDirectory))
+        guard let data = try? await sandbox.readFile(path: file) else {
+            return .pass("database (sprite)", "\(name) serves no task database yet: the next run here claims it for this one")
+        }
+        let owner = SiteOwner(line: String(decoding: data, as: UTF8.self))
+        guard let me = try? SiteOwner.this(ctx.store()), owner?.id != me.id else {
+            return .pass("database (sprite)", "\(name) serves this database")
+        }
+        return .fail("database (sprite)", "\(name) serves another task database" + (owner.map { " (\($0.description))" } ?? ""),
+                     fix: "config set sprite.name <name> (a sprite of this database's own), or if that database is gone: sprite exec -- rm \(file)")
     }
 }
 

@@ -248,6 +248,10 @@ struct SpriteRunTests {
         #expect(refused.stderr.contains("task sprite exec -- rm \(owner)"), "\(refused.stderr)")
         #expect(try await second.agent.status(1) == "backlog")
         #expect(try await first.agent.eventNames(1).contains("Stop"), "the first database's task is as it was")
+        let mine = try await first.run(["doctor"]), theirs = try await second.run(["doctor"])
+        #expect(mine.stdout.contains("✓ database (sprite)") && mine.stdout.contains("task-sandbox serves this database"), "\(mine.stdout)")
+        #expect(theirs.status == 1 && theirs.stdout.contains("✗ database (sprite)"), "\(theirs.stdout)")
+        #expect(theirs.stdout.contains("task-sandbox serves another task database (\(first.env.home)/task.db on "), "\(theirs.stdout)")
 
         #expect(try await second.run(["sprite", "exec", "--", "rm", owner]).status == 0)
         let started = try await second.run(["run", "1"])
