@@ -60,8 +60,16 @@ public struct SpriteProvisioner: Sendable {
             progress(Step(kind: .ok, text: "sprite \(sprite) exists (\(s.status ?? "unknown"))"))
         } catch SpritesError.api(let e) where e.status == 404 {
             progress(Step(kind: .working, text: "creating sprite \(sprite)"))
-            let s = try await client.createSprite(SpriteSpec(name: sprite, labels: ["task"]))
-            progress(Step(kind: .ok, text: "sprite \(sprite) created (\(s.status ?? "cold"))" + (s.url.map { " — \($0)" } ?? "")))
+            do {
+                let s = try await client.createSprite(SpriteSpec(name: sprite, labels: ["task"]))
+                progress(Step(kind: .ok, text: "sprite \(sprite) created (\(s.status ?? "cold"))" + (s.url.map { " — \($0)" } ?? "")))
+            } catch let refused as SpritesError {
+                // Another process (a second shell's live session, a one-shot run) made it a moment
+                // ago: the name is taken (409, or 400 "already exists" in newer docs), and the sprite
+                // is there to use. Anything else is the refusal it is.
+                guard refused.status == 409 || refused.status == 400, let s = try? await client.getSprite(sprite) else { throw refused }
+                progress(Step(kind: .ok, text: "sprite \(sprite) exists (\(s.status ?? "unknown"); made a moment ago by another process)"))
+            }
         }
         // 2. Its home folder (never assumed).
         let sandbox = try await SpriteSandbox.connect(client: client, sprite: sprite)

@@ -92,6 +92,27 @@ struct SpriteSandboxTests {
         _ = try await p.ready { again.add($0.text) }
         #expect(again.all.isEmpty, "a provisioned sprite is used as it is")
     }
+
+    /// Several processes needing a sprite that does not exist yet (two shells, a one-shot run) all
+    /// ask for it at once: the one whose create wins makes it, the others find the name taken and
+    /// use the sprite, each ending with a provisioned sandbox (no "already exists" error).
+    @Test func provisionersRacingToCreateOneSpriteAllGetIt() async throws {
+        let (client, _, _) = try await SimHarness.fresh("race-base")
+        let name = "race-\(UUID().uuidString.prefix(8).lowercased())"
+        let steps = StepLog()
+        let homes = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await SpriteProvisioner(client: client, sprite: name).ready { steps.add($0.text) }.homeDirectory }
+            }
+            var all: [String] = []
+            for try await home in group { all.append(home) }
+            return all
+        }
+        #expect(homes.count == 4 && Set(homes).count == 1)
+        #expect(steps.all.filter { $0.hasPrefix("sprite \(name) created") }.count == 1, "\(steps.all)")
+        let s = try await SpriteSandbox.connect(client: client, sprite: name)
+        #expect(try await s.readFile(path: SpriteProvisioner.hookScriptPath(home: s.homeDirectory)) == Data(HookScript.text.utf8))
+    }
 }
 }
 
