@@ -248,7 +248,7 @@ complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "tas
 complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" version' -l 'version' -d 'Show the version.'
 complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task edit" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'task' -n '__task_should_offer_completions_for_positional "task delete" -eq 1' -fka '(__task_custom_completion ---completion delete -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'
-complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" force' -l 'force' -d 'Delete even while the task is queued, processing or blocked.'
+complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" force' -l 'force' -d 'Delete even while the task is queued, processing or blocked (its agent is stopped first).'
 complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" version' -l 'version' -d 'Show the version.'
 complete -c 'task' -n '__task_should_offer_completions_for_flags_or_options "task delete" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'task' -n '__task_should_offer_completions_for_positional "task run" -eq 1' -fka '(__task_custom_completion ---completion run -- positional@0 (count (__task_tokens -pc)) (__task_tokens -tC))'

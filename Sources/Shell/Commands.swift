@@ -192,17 +192,25 @@ struct Delete: ParsableCommand, ShellCommand {
 
     @OptionGroup var task: TaskArgument
 
-    @Flag(help: "Delete even while the task is queued, processing or blocked.")
+    @Flag(help: "Delete even while the task is queued, processing or blocked (its agent is stopped first).")
     var force = false
 
     mutating func run(_ ctx: CommandContext) throws {
         let store = try ctx.store()
         let task = try store.task(id: self.task.id())
-        if task.status.isActive && !force {
-            throw TaskError.failed("#\(task.id) is \(task.status.rawValue); stop it first or use delete --force")
+        if task.status.isActive {
+            guard force else { throw TaskError.failed("#\(task.id) is \(task.status.rawValue); stop it first or use delete --force") }
+            // Its agent is ended first: left running, it would hold a slot's worth of work (and
+            // keep a sprite awake) for a task nobody can see.
+            let runner = try ctx.runner()
+            try runBlocking { try await runner.stop(taskID: task.id) }
         }
         try store.deleteTask(id: task.id)
         ctx.out.line("#\(task.id) deleted")
+        if let branch = task.branch, let folder = task.worktreePath {
+            let place = task.sandbox == SiteKind.sprite.rawValue ? " on the sprite \(task.site ?? "")" : ""
+            ctx.out.line("  kept its branch \(branch) and its folder \(folder)\(place)")
+        }
     }
 }
 

@@ -77,6 +77,29 @@ struct RunTests {
         #expect(try await a.status(1) == "done")
     }
 
+    /// `delete --force` of a task whose agent runs ends the agent (its window closes) before the task
+    /// goes, and says that its branch and worktree are kept; without --force it is refused.
+    @Test func deleteForceEndsTheRunningAgentAndKeepsTheBranch() async throws {
+        let a = AgentEnv(scenario: scenario([["text": "Which branch?"]]))
+        defer { a.cleanUp() }
+        let repo = try await gitRepository()
+        #expect(try await a.run(["project", "add", "web", repo]).status == 0)
+        #expect(try await a.run(["new", "Busy", "--project", "web", "--run"]).status == 0)
+        try await a.waitForStatus(1, "blocked")
+        let worktree = try #require(try await a.task(1)["worktree"] as? String)
+        let refused = try await a.run(["delete", "1"])
+        #expect(refused.status == 1 && refused.stderr.contains("#1 is blocked; stop it first or use delete --force"), "\(refused.stderr)")
+        let windows = { try await runCommand(["tmux", "-L", a.socket, "list-windows", "-a", "-F", "#{window_name}"]).stdout }
+        #expect(try await windows().contains("task-1"))
+
+        let deleted = try await a.run(["delete", "1", "--force"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+        #expect(deleted.stdout == "#1 deleted\n  kept its branch task/1-busy and its folder \(worktree)\n", "\(deleted.stdout)")
+        #expect(try await !windows().contains("task-1"), "the agent's window is closed")
+        #expect(try await a.run(["show", "1"]).status != 0)
+        #expect(try await runCommand(["git", "-C", repo, "rev-parse", "--verify", "-q", "refs/heads/task/1-busy"]).status == 0)
+    }
+
     @Test func stopCancelsAndRetryResumesTheSession() async throws {
         let a = AgentEnv(scenario: scenario([["text": "first turn"]]))
         defer { a.cleanUp() }
