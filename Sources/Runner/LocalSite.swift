@@ -22,6 +22,7 @@ public struct LocalSite: Site {
     public var name: String { "local" }
     public var label: String { "this machine" }
     public var onSite: String { "" }
+    public var windowsEndWhen: String { "a restart of this machine, or tmux kill-server on its server, ends them all" }
     public var source: String { TaskRunner.localSource }
     public var agentSetting: String { "agent" }
     public var permissionSetting: String { "permission_mode" }

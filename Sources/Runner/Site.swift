@@ -37,6 +37,9 @@ public protocol Site: Sendable {
     /// Each read of the hook log is a round trip: skip it while a live stream ingests the log,
     /// and wait for an event in one command rather than by polling.
     var readsAreRoundTrips: Bool { get }
+    /// What ends every agent window here at once, for a task found without its window:
+    /// "a cold pause ends every process", "a restart of this machine or a tmux kill-server ends them".
+    var windowsEndWhen: String { get }
     /// What a task's folder here is called: "worktree", "clone on the sprite task-sandbox".
     var workdirNoun: String { get }
     /// Environment variables passed to the agent here besides `agent_env`'s.

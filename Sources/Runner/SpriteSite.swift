@@ -39,6 +39,7 @@ public struct SpriteSite: Site {
     public var agentSetting: String { "sprite.agent" }
     public var permissionSetting: String { "sprite.permission_mode" }
     public var readsAreRoundTrips: Bool { true }
+    public var windowsEndWhen: String { "a cold pause ends every process" }
     public var agentEnvironmentNames: Set<String> { [] }
     public var workdirNoun: String { "clone on the sprite \(name)" }
 

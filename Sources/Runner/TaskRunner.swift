@@ -420,22 +420,28 @@ public final class TaskRunner: Sendable {
 
 
     /// Finds tasks of `site` that are running by the store but whose agent window is gone with no
-    /// exit record (a cold pause of a sprite ends every process), and marks them failed. Returns a
-    /// line per task. Sites that cannot be reached now are left alone.
+    /// exit record — a cold pause of a sprite, a restart of this machine or a `kill-server` ends
+    /// every process — and marks them failed, so they hold no slot and say what happened. One
+    /// command lists the site's panes. Returns a line per task. A site that cannot be reached or
+    /// told now is left alone.
+    @discardableResult
     public func reconcile(site: any Site) async -> [String] {
-        let candidates = ((try? store.listTasks(TaskFilter())) ?? []).filter {
-            siteName(of: $0) == site.name && ($0.status == .processing || $0.status == .blocked) && $0.paneID != nil
-        }
+        guard let candidates = try? store.tasksWithPanes(site: site.name), !candidates.isEmpty,
+              let live = try? await site.tmux.livePanes() else { return [] }
+        let gone = candidates.filter { !live.contains($0.paneID ?? "") }
+        guard !gone.isEmpty else { return [] }
+        _ = try? await catchUp(site: site)   // their exit records may be there
         var lines: [String] = []
-        for task in candidates {
-            guard let pane = task.paneID, let exists = try? await site.tmux.paneExists(pane), !exists else { continue }
-            _ = try? await catchUp(site: site)   // its exit record may be there
-            guard let now = try? store.task(id: task.id), now.status.isActive, now.paneID == pane else { continue }
-            let detail = "the agent's window on \(site.label) is gone without an exit record (a cold pause ends every process)"
-            _ = try? store.setStatus(id: task.id, .failed, detail: detail, cause: .agent)
-            try? store.clearPane(id: task.id)
-            lines.append("#\(task.id) ✗ failed — \(detail)")
+        for task in gone {
+            guard let now = try? store.task(id: task.id), now.status.isActive, let pane = now.paneID, pane == task.paneID else { continue }
+            let detail = "the agent's window\(site.onSite) is gone without an exit record (\(site.windowsEndWhen))"
+            if (try? store.setStatusIfQuiet(id: task.id, expecting: [.processing, .blocked], lastEventID: try? store.lastEventID(taskID: task.id),
+                                            to: .failed, detail: detail, cause: .agent)) == true {
+                try? store.clearPane(id: task.id)
+                lines.append("#\(task.id) ✗ failed — \(detail)")
+            }
         }
+        if !lines.isEmpty { await startQueued() }
         return lines
     }
 

@@ -154,6 +154,18 @@ public struct Tmux: Sendable {
         return result.status == 0 && result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == pane
     }
 
+    /// Every pane of the server, in one command; empty when the server is not running (a restart
+    /// of the machine, a kill-server); nil when tmux answers something else (nothing can be told).
+    public func livePanes() async throws -> Set<String>? {
+        let result = try await tmux(["list-panes", "-a", "-F", "#{pane_id}"], check: false, readOnly: true)
+        if result.status == 0 {
+            return Set(result.stdoutText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        let said = result.stderrText.lowercased()
+        // "no server running on /tmp/tmux-0/task", or "error connecting to … (No such file or directory)".
+        return said.contains("no server running") || said.contains("no such file or directory") ? [] : nil
+    }
+
     /// Closes the window holding `pane` (its command gets SIGHUP).
     public func killWindow(pane: String) async throws {
         try await tmux(["kill-window", "-t", pane])

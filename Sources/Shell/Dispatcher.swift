@@ -27,6 +27,9 @@ public final class Dispatcher {
             }
             catchUpFailing = true
         }
+        // Agents whose windows are gone here (a restart, a kill-server) hold no slot: one tmux
+        // command, and only while the store says agents run here.
+        _ = try? runBlocking { await runner.reconcile(site: runner.local) }
         if runner.mayStartQueued() {
             _ = try? runBlocking { await runner.startQueued() }
         }

@@ -316,6 +316,20 @@ extension TaskStore {
         }
     }
 
+    /// Tasks of site `site` whose agent runs by the store (processing or blocked, with a pane).
+    public func tasksWithPanes(site: String) throws -> [TaskRecord] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
+                    WHERE t.site = ? AND t.status IN ('processing', 'blocked') AND t.pane_id IS NOT NULL
+                    """,
+                arguments: [site]
+            ).map(Self.task(from:))
+        }
+    }
+
     /// Tasks that claimed a slot at or before `before` and never got a pane (their launch was cut short).
     public func stalledLaunches(before: Double) throws -> [TaskRecord] {
         try read { db in

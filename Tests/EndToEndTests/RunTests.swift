@@ -100,6 +100,32 @@ struct RunTests {
         #expect(try await runCommand(["git", "-C", repo, "rev-parse", "--verify", "-q", "refs/heads/task/1-busy"]).status == 0)
     }
 
+    /// A restart of this machine ends every agent and the tmux server without an exit record. The
+    /// next command finds the windows gone: those tasks fail, saying why, and free their slots for
+    /// the queue.
+    @Test func agentsEndedWithTheirTmuxServerFailAndFreeTheirSlots() async throws {
+        let a = AgentEnv(scenario: scenario([["text": "Which branch?"]]))
+        defer { a.cleanUp() }
+        #expect(try await a.run(["config", "set", "max_running", "1"]).status == 0)
+        #expect(try await a.run(["new", "First", "--run"]).status == 0)
+        try await a.waitForStatus(1, "blocked")
+        #expect(try await a.run(["new", "Second", "--run"]).stdout.contains("queued"))
+
+        // As a restart would: the agent and its pane script killed outright, then the server.
+        let panes = try await runCommand(["tmux", "-L", a.socket, "list-panes", "-a", "-F", "#{window_name} #{pane_pid}"]).stdout
+        let pid = try #require(panes.split(separator: "\n").first { $0.hasPrefix("task-1 ") }?.split(separator: " ").last)
+        #expect(try await runCommand(["kill", "-KILL", "--", "-" + pid]).status == 0)
+        _ = try await runCommand(["tmux", "-L", a.socket, "kill-server"])
+
+        #expect(try await a.run(["list"]).status == 0)
+        let first = try await a.task(1)
+        #expect(first["status"] as? String == "failed")
+        #expect((first["status_detail"] as? String) == "the agent's window is gone without an exit record "
+            + "(a restart of this machine, or tmux kill-server on its server, ends them all)", "\(first)")
+        #expect(try await !a.eventNames(1).contains("AgentExit"), "no exit record came: the window was found gone")
+        try await a.waitForStatus(2, "blocked")
+    }
+
     @Test func stopCancelsAndRetryResumesTheSession() async throws {
         let a = AgentEnv(scenario: scenario([["text": "first turn"]]))
         defer { a.cleanUp() }
