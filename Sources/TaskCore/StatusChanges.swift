@@ -304,43 +304,30 @@ extension TaskStore {
     /// can only use the partial index of tasks with panes (a status condition made it scan the
     /// status index, 50 ms over 100 000 tasks).
     public func launchedTasks(before: Double) throws -> [TaskRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-                    WHERE t.pane_id IS NOT NULL AND t.started_at <= ?
-                    """,
-                arguments: [before]
-            ).map(Self.task(from:)).filter { $0.status == .processing || $0.status == .blocked }
-        }
+        try tasks(where: "t.pane_id IS NOT NULL AND t.started_at <= ?", [before])
+            .filter { $0.status == .processing || $0.status == .blocked }
     }
 
     /// Tasks of site `site` whose agent runs by the store (processing or blocked, with a pane).
+    /// Every command runs this too, so likewise only through the partial index of tasks with panes.
     public func tasksWithPanes(site: String) throws -> [TaskRecord] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-                    WHERE t.site = ? AND t.status IN ('processing', 'blocked') AND t.pane_id IS NOT NULL
-                    """,
-                arguments: [site]
-            ).map(Self.task(from:))
-        }
+        try tasks(where: "t.pane_id IS NOT NULL AND t.site = ?", [site])
+            .filter { $0.status == .processing || $0.status == .blocked }
     }
 
     /// Tasks that claimed a slot at or before `before` and never got a pane (their launch was cut short).
     public func stalledLaunches(before: Double) throws -> [TaskRecord] {
+        try tasks(where: "t.status_detail = 'starting' AND t.updated_at <= ?", [before])
+            .filter { $0.status == .processing && $0.paneID == nil }
+    }
+
+    /// The tasks (with their project's name) matching `condition`, a WHERE clause over `tasks t`.
+    func tasks(where condition: String, _ arguments: StatementArguments) throws -> [TaskRecord] {
         try read { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id
-                    WHERE t.status_detail = 'starting' AND t.updated_at <= ?
-                    """,
-                arguments: [before]
-            ).map(Self.task(from:)).filter { $0.status == .processing && $0.paneID == nil }
+                db, sql: "SELECT \(Self.taskColumns) FROM tasks t LEFT JOIN projects p ON p.id = t.project_id WHERE \(condition)",
+                arguments: arguments
+            ).map(Self.task(from:))
         }
     }
 }
