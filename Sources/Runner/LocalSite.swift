@@ -159,8 +159,12 @@ public struct LocalSite: Site {
         let dir = task.worktreePath ?? folders + chosen.name
         try fm.createDirectory(atPath: (dir as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try await forgetMissingWorktree(dir, root: root)
-        let hasBranch = try await sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(chosen.branch)"])
-        let args = hasBranch.status == 0
+        // A branch chosen at this launch is no branch yet; a recorded one may be gone.
+        var hasBranch = false
+        if !chosen.isNew {
+            hasBranch = try await sandbox.run(["git", "-C", root, "rev-parse", "--verify", "--quiet", "refs/heads/\(chosen.branch)"]).status == 0
+        }
+        let args = hasBranch
             ? ["git", "-C", root, "worktree", "add", dir, chosen.branch]
             : ["git", "-C", root, "worktree", "add", "-b", chosen.branch, dir, "HEAD"]
         let r = try await sandbox.run(args)

@@ -36,12 +36,22 @@ public struct SiteOwner: Equatable, Sendable {
     /// `<path> on <host>`.
     public var description: String { "\(databasePath) on \(host)" }
 
+    /// "serves another task database (<path> on <host>)", what the owner file says of `other`.
+    public static func servesAnother(_ other: SiteOwner?) -> String {
+        "serves another task database" + (other.map { " (\($0.description))" } ?? "")
+    }
+
+    /// The two ways out for a database refused on a site whose owner file is `file`.
+    public static func remedy(file: String) -> String {
+        "Give this one a sprite of its own (config set sprite.name <name>), or, if that database is gone for good, "
+            + "free the sprite: task sprite exec -- rm \(file)"
+    }
+
     /// The refusal of a launch on `label` (whose owner file is `file`) that `other` serves.
     public static func refusal(label: String, other: SiteOwner?, file: String) -> TaskError {
         TaskError.failed(
-            "\(label) serves another task database\(other.map { " (\($0.description))" } ?? ""): two databases there would mix "
-                + "their tasks' hook events, windows and work folders. Give this one a sprite of its own (config set sprite.name <name>), "
-                + "or, if that database is gone for good, free the sprite: task sprite exec -- rm \(file)")
+            "\(label) \(servesAnother(other)): two databases there would mix their tasks' hook events, windows and work folders. "
+                + remedy(file: file))
     }
 
     /// The launch script's lines that claim the site for `self` when no database has it (`set -C`:

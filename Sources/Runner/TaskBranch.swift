@@ -12,6 +12,8 @@ struct TaskBranch {
     let name: String
     /// Why the usual name was not taken (for the task's log), when it was not.
     let note: String?
+    /// Chosen at this launch, so known to be no branch yet (a recorded one may or may not exist).
+    let isNew: Bool
 
     var branch: String { "task/" + name }
 
@@ -19,7 +21,7 @@ struct TaskBranch {
     static func choose(for task: TaskRecord, root: String, in sandbox: any Sandbox) async throws -> TaskBranch {
         let base = "\(task.id)-\(slug(task.title))"
         if let branch = task.branch {
-            return TaskBranch(name: branch.hasPrefix("task/") ? String(branch.dropFirst(5)) : base, note: nil)
+            return TaskBranch(name: branch.hasPrefix("task/") ? String(branch.dropFirst(5)) : base, note: nil, isNew: false)
         }
         var name = base
         for n in 2...1000 {
@@ -27,9 +29,10 @@ struct TaskBranch {
             guard taken.status == 0 else { break }
             name = "\(base)-\(n)"
         }
-        guard name != base else { return TaskBranch(name: base, note: nil) }
+        guard name != base else { return TaskBranch(name: base, note: nil, isNew: true) }
         return TaskBranch(
             name: name,
-            note: "the branch task/\(base) is already in \(root) and is not this task's (left as it is); this task works on task/\(name)")
+            note: "the branch task/\(base) is already in \(root) and is not this task's (left as it is); this task works on task/\(name)",
+            isNew: true)
     }
 }

@@ -199,8 +199,7 @@ struct DoctorChecks: Sendable {
         guard let me = try? SiteOwner.this(ctx.store()), owner?.id != me.id else {
             return .pass("database (sprite)", "\(name) serves this database")
         }
-        return .fail("database (sprite)", "\(name) serves another task database" + (owner.map { " (\($0.description))" } ?? ""),
-                     fix: "config set sprite.name <name> (a sprite of this database's own), or if that database is gone: sprite exec -- rm \(file)")
+        return .fail("database (sprite)", "\(name) \(SiteOwner.servesAnother(owner))", fix: SiteOwner.remedy(file: file))
     }
 }
 

@@ -6,6 +6,11 @@ public enum Schema {
     /// Names of the migrations, oldest first.
     public static var versions: [String] { migrator.migrations }
 
+    /// Applies the migrations `pool` lacks, up to and including `target` (all of them when nil).
+    static func migrate(_ pool: DatabasePool, upTo target: String?) throws {
+        if let target { try migrator.migrate(pool, upTo: target) } else { try migrator.migrate(pool) }
+    }
+
     public static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1-tasks") { db in

@@ -56,18 +56,14 @@ public final class TaskStore: Sendable {
                 // each applying only what the others have not.
                 pool = try MigrationLock.holding(beside: path) {
                     let pool = try DatabasePool(path: path, configuration: config)
-                    if let target = migrateUpTo {
-                        try Schema.migrator.migrate(pool, upTo: target)
-                    } else {
-                        try Schema.migrator.migrate(pool)
-                    }
+                    try Schema.migrate(pool, upTo: migrateUpTo)
                     return pool
                 }
             } else {
                 pool = try DatabasePool(path: path, configuration: config)
                 if try !pool.read(Schema.migrator.hasCompletedMigrations) {
                     // Only a database that lacks a migration takes the locks here.
-                    try MigrationLock.holding(beside: path) { try Schema.migrator.migrate(pool) }
+                    try MigrationLock.holding(beside: path) { try Schema.migrate(pool, upTo: nil) }
                 }
             }
         } catch let e as TaskError {
