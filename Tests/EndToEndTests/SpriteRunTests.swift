@@ -227,6 +227,18 @@ struct SpriteRunTests {
         return object?["operations"] as? Int ?? -1
     }
 
+    /// Five processes that need the sprite before it exists (shells opening, a one-shot run) all
+    /// get it: one creates it, the others find the name taken and use it.
+    @Test func fiveProcessesMakingTheSameNewSpriteAllGetIt() async throws {
+        let sim = try await SpriteSimProcess.start()
+        let s = SpriteAgentEnv(sim: sim)
+        defer { s.cleanUp() }
+        let ups = try await s.agent.runAtOnce(Array(repeating: ["sprite", "up"], count: 5))
+        for up in ups { #expect(up.status == 0, "\(up.stderr)") }
+        #expect(ups.filter { $0.stdout.contains("sprite task-sandbox created") }.count == 1, "\(ups.map(\.stdout))")
+        #expect(try await s.run(["doctor"]).stdout.contains("✓ hook (sprite)"))
+    }
+
     /// A sprite serves one database: a second (another machine, a data folder made anew) is refused
     /// with who has it and how to free it, starts once it is freed, and then the first is refused.
     @Test func aSpriteServesOneDatabaseAndASecondIsRefusedUntilItIsFreed() async throws {
