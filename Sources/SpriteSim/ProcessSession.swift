@@ -164,16 +164,24 @@ final class ProcessSession: Sendable {
 
     private func startThreads(readers: [(Int32, Bool)]) {
         let group = DispatchGroup()
+        // Readers waiting in read() (an empty pipe), and readers not yet at their end: when every
+        // live reader waits on an empty pipe, what the process wrote is delivered; one between
+        // its read() and its delivery (slow on a loaded machine) is still owed.
+        let waitingInRead = Atomic<Int>(0)
+        let live = Atomic<Int>(readers.count)
         for (fd, isErr) in readers {
             group.enter()
             let t = Thread { [self] in
                 var buf = [UInt8](repeating: 0, count: 65536)
                 while true {
+                    waitingInRead.add(1, ordering: .sequentiallyConsistent)
                     let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    waitingInRead.subtract(1, ordering: .sequentiallyConsistent)
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     self.deliver(Array(buf[0..<n]), isErr: isErr)
                 }
+                live.subtract(1, ordering: .sequentiallyConsistent)
                 // Each reader closes its own descriptor, once it is done with it; the PTY
                 // master also under `fds`, as input and resizes use it.
                 if self.tty {
@@ -191,16 +199,18 @@ final class ProcessSession: Sendable {
             let sig = status & 0x7f
             let code = sig == 0 ? Int((status >> 8) & 0xff) : 128 + Int(sig)
             // Let the readers drain what the process wrote before its exit goes out — however
-            // long a loaded machine takes to run them while bytes wait in a pipe — but not for
-            // ever on grandchildren that keep a pipe open (2 s of quiet, 30 s in all).
+            // long a loaded machine takes to run them while bytes wait in a pipe or a read is not
+            // yet delivered — but not for ever on grandchildren that keep a pipe open (every
+            // reader waiting on an empty pipe for 2 s; 30 s in all).
             let exited = Date()
             while group.wait(timeout: .now() + 0.1) == .timedOut {
-                let waiting = readers.contains { reader in
-                    var pending: Int32 = 0
-                    return ioctl(reader.0, UInt(FIONREAD), &pending) == 0 && pending > 0
+                let pending = readers.contains { reader in
+                    var bytes: Int32 = 0
+                    return ioctl(reader.0, UInt(FIONREAD), &bytes) == 0 && bytes > 0
                 }
+                let allWaiting = waitingInRead.load(ordering: .sequentiallyConsistent) >= live.load(ordering: .sequentiallyConsistent)
                 let elapsed = Date().timeIntervalSince(exited)
-                if (!waiting && elapsed > 2) || elapsed > 30 { break }
+                if (!pending && allWaiting && elapsed > 2) || elapsed > 30 { break }
             }
             self.finish(code)
         }

@@ -144,10 +144,21 @@ struct SpritesExecTests {
             let r = try await client.run(name, ["echo", "some output"])
             Issue.record("close without exit (\(mode)) reported success: \(r)")
         } catch SpritesError.connectionLost(let reason, let out, _) {
-            if mode != .noFrames { #expect(out.text == "some output\n", "partial output kept") }
+            if mode != .noFrames { #expect(out.text == "some output\n", "partial output kept (\(reason))") }
             #expect(!reason.isEmpty)
         }
         sim.state.faults.withLock { $0.closeMode = .normal }
+    }
+
+    /// A process whose background child keeps its output pipe open still reports its exit, with
+    /// its output, within seconds (the sim stops waiting for a pipe that stays empty).
+    @Test func aBackgroundChildHoldingThePipeDoesNotHoldTheExit() async throws {
+        let (client, _, name) = try await SimHarness.fresh("bg")
+        let start = Date()
+        let r = try await client.run(name, ["sh", "-c", "sleep 27.25 & echo started"])
+        #expect(r.exitCode == 0 && r.stdoutText == "started\n")
+        #expect(Date().timeIntervalSince(start) < 10, "waited for the background child's pipe")
+        _ = try? await client.run(name, ["pkill", "-f", "sleep 27.25"])
     }
 
     @Test func closesAtOnceOnExitFrameDespiteServerHold() async throws {
